@@ -1,0 +1,91 @@
+package org.captioner.cli;
+
+import org.captioner.encoder.EncoderType;
+import org.captioner.encoder.Encoders;
+import org.captioner.encoder.ImageEncoder;
+import org.captioner.encoder.NativeSetup;
+import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImageBatchLoader;
+import org.captioner.image.ImageDecoder;
+import org.captioner.image.ImageFiles;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
+        subcommands = {BenchCommand.Encoder.class})
+public final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder");
+    }
+
+    @Command(name = "encoder", mixinStandardHelpOptions = true,
+            description = {"Encoder throughput: CNN alone on synthetic input, and end to end (JPEG decode + preprocessing + CNN)",
+                    "when --images is given."})
+    static final class Encoder implements Callable<Integer> {
+        @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet or vgg16.")
+        String encoder;
+        @Option(names = "--weights", description = "Weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).")
+        Path weights;
+        @Option(names = "--random-weights", description = "Use randomly initialised weights (same speed; for encoders whose weights are absent).")
+        boolean random;
+        @Option(names = "--batch", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batch;
+        @Option(names = "--count", defaultValue = "256", description = "Images to time (default: ${DEFAULT-VALUE}).")
+        int count;
+        @Option(names = "--images", description = "Folder of images for the end-to-end figure.")
+        Path images;
+        @Option(names = "--threads", defaultValue = "2", description = "Decoding threads (default: ${DEFAULT-VALUE}).")
+        int threads;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Options.positive(spec, "--batch", batch);
+            Options.positive(spec, "--count", count);
+            Options.positive(spec, "--threads", threads);
+            EncoderType type = EncoderType.parse(encoder);
+            ImageEncoder enc = random ? Encoders.random(type) : Encoders.load(type, weights);
+            int size = type.inputSize;
+            INDArray x = Nd4j.rand(new long[] {batch, 3, size, size}).subi(0.5).muli(200);
+            for (int i = 0; i < 2; i++) enc.encode(x); // warm-up: JIT, workspaces, oneDNN primitives
+            int batches = Math.max(1, count / batch);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < batches; i++) enc.encode(x);
+            double cnn = batches * batch / ((System.nanoTime() - t0) / 1e9);
+            System.out.printf("encoder %s  batch %d  oneDNN %s  threads(omp) %s%n", type, batch,
+                    NativeSetup.oneDnnActive() ? "on" : "off", System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+            System.out.printf("  CNN only:     %.1f images/s (%d images)%n", cnn, batches * batch);
+            if (images != null) {
+                List<Path> files = ImageFiles.collect(List.of(images), false).stream().map(ImageFiles.Input::file)
+                        .limit(count).toList();
+                if (files.isEmpty()) throw new IllegalArgumentException("no images in " + images);
+                long t1 = System.nanoTime();
+                int n = 0;
+                try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), new CaffePreprocessor(size), threads, 2)) {
+                    Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batch);
+                    while (it.hasNext()) {
+                        ImageBatchLoader.Batch b = it.next();
+                        if (b.images() != null) enc.encode(b.images());
+                        n += b.items().size();
+                    }
+                }
+                double e2e = n / ((System.nanoTime() - t1) / 1e9);
+                System.out.printf("  end to end:   %.1f images/s (%d files from %s, decode + preprocess + CNN)%n", e2e, n, images);
+            }
+            System.out.printf("  memory:       %s%n", PeakMemory.describe());
+            return Main.EXIT_OK;
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package org.captioner.features;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import org.captioner.encoder.EncodedBatch;
+import org.captioner.encoder.ImageEncoder;
+import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImageBatchLoader;
+import org.captioner.image.ImageDecoder;
+import org.captioner.image.ImageFiles;
+import org.captioner.util.AtomicFiles;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Encodes a set of images once and stores the results for training:
+ * {@code vectors.npy} [N, D] float32, {@code grid.npy} [N, cells, C] (float16 or float32),
+ * {@code names.txt} (row i's image), {@code errors.jsonl} (images that failed, with the reason) and
+ * {@code meta.json} (encoder, weights checksum, shapes). Rows are appended batch by batch, so memory does
+ * not grow with N, and a rerun resumes after the last complete row.
+ */
+public final class FeatureExtractor {
+    private static final Logger log = LoggerFactory.getLogger(FeatureExtractor.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static final String VECTORS = "vectors.npy", GRID = "grid.npy", NAMES = "names.txt",
+            ERRORS = "errors.jsonl", META = "meta.json";
+
+    public record Summary(int inputs, int alreadyDone, int written, int failed, double seconds) {
+        public double imagesPerSecond() {
+            return seconds > 0 ? (written + failed) / seconds : 0;
+        }
+    }
+
+    private final ImageEncoder encoder;
+    private final NpyWriter.Dtype gridDtype;
+    private final int batchSize;
+    private final int decodeThreads;
+    private final boolean progress;
+
+    public FeatureExtractor(ImageEncoder encoder, NpyWriter.Dtype gridDtype, int batchSize, int decodeThreads, boolean progress) {
+        this.encoder = encoder;
+        this.gridDtype = gridDtype;
+        this.batchSize = batchSize;
+        this.decodeThreads = decodeThreads;
+        this.progress = progress;
+    }
+
+    public Summary run(List<ImageFiles.Input> inputs, Path outDir) throws IOException {
+        Files.createDirectories(outDir);
+        checkOrWriteMeta(outDir, -1);
+        Path namesFile = outDir.resolve(NAMES);
+        List<String> done = completeLines(namesFile);
+        var type = encoder.type();
+        long[] gridRow = {type.gridCells(), type.gridChannels};
+        try (NpyWriter vec = NpyWriter.open(outDir.resolve(VECTORS), NpyWriter.Dtype.FLOAT32, new long[] {type.vectorSize}, done.size());
+             NpyWriter grid = NpyWriter.open(outDir.resolve(GRID), gridDtype, gridRow, done.size())) {
+            // Rows present in all three files are the ones that count; cut the rest.
+            int keep = (int) Math.min(done.size(), Math.min(vec.rows(), grid.rows()));
+            if (keep < vec.rows() || keep < grid.rows()) {
+                vec.close();
+                grid.close();
+                return reopenAndRun(inputs, outDir, done.subList(0, keep));
+            }
+            return extract(inputs, outDir, done.subList(0, keep), vec, grid);
+        }
+    }
+
+    private Summary reopenAndRun(List<ImageFiles.Input> inputs, Path outDir, List<String> done) throws IOException {
+        var type = encoder.type();
+        try (NpyWriter vec = NpyWriter.open(outDir.resolve(VECTORS), NpyWriter.Dtype.FLOAT32, new long[] {type.vectorSize}, done.size());
+             NpyWriter grid = NpyWriter.open(outDir.resolve(GRID), gridDtype, new long[] {type.gridCells(), type.gridChannels}, done.size())) {
+            return extract(inputs, outDir, done, vec, grid);
+        }
+    }
+
+    private Summary extract(List<ImageFiles.Input> inputs, Path outDir, List<String> done, NpyWriter vec, NpyWriter grid) throws IOException {
+        // Rewrite names.txt to exactly the kept rows (drops a torn last line).
+        AtomicFiles.writeString(outDir.resolve(NAMES), done.isEmpty() ? "" : String.join("\n", done) + "\n");
+        Set<String> doneSet = new HashSet<>(done);
+        List<ImageFiles.Input> todo = inputs.stream().filter(i -> !doneSet.contains(i.name())).toList();
+        if (!done.isEmpty()) log.info("Resuming: {} images already in {}, {} to go", done.size(), outDir, todo.size());
+        long t0 = System.nanoTime();
+        int written = 0, failed = 0;
+        CaffePreprocessor pre = new CaffePreprocessor(encoder.type().inputSize);
+        List<java.nio.file.Path> files = todo.stream().map(ImageFiles.Input::file).toList();
+        try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), pre, decodeThreads, 2);
+             BufferedWriter names = Files.newBufferedWriter(outDir.resolve(NAMES), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+             BufferedWriter errors = Files.newBufferedWriter(outDir.resolve(ERRORS), StandardCharsets.UTF_8,
+                     StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+             ProgressBar pb = progress ? progressBar(todo.size()) : null) {
+            Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batchSize);
+            while (it.hasNext()) {
+                ImageBatchLoader.Batch b = it.next();
+                List<String> okNames = new ArrayList<>();
+                for (ImageBatchLoader.Item item : b.items()) {
+                    String name = todo.get(item.index()).name();
+                    if (item.ok()) {
+                        okNames.add(name);
+                    } else {
+                        failed++;
+                        errors.write(JSON.writeValueAsString(Map.of("image", name, "error", item.error())));
+                        errors.newLine();
+                        log.warn("{}: {}", name, item.error());
+                    }
+                }
+                if (b.images() != null) {
+                    EncodedBatch enc = encoder.encode(b.images());
+                    vec.append(enc.vectors().castTo(DataType.FLOAT).dup('c').data().asFloat());
+                    grid.append(enc.grid().castTo(DataType.FLOAT).dup('c').data().asFloat());
+                    for (String n : okNames) {
+                        names.write(n);
+                        names.newLine();
+                    }
+                    names.flush();
+                    written += okNames.size();
+                }
+                errors.flush();
+                if (pb != null) pb.stepBy(b.items().size());
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        checkOrWriteMeta(outDir, done.size() + written);
+        return new Summary(inputs.size(), done.size(), written, failed, secs);
+    }
+
+    private static ProgressBar progressBar(int max) {
+        return new ProgressBarBuilder().setTaskName("features").setInitialMax(max).setUnit(" img", 1)
+                .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS)
+                .setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+    }
+
+    /** Lines of a text file that end with a newline (a torn last line from a crash is not complete). */
+    static List<String> completeLines(Path file) throws IOException {
+        if (!Files.exists(file)) return new ArrayList<>();
+        String s = Files.readString(file, StandardCharsets.UTF_8);
+        int end = s.lastIndexOf('\n');
+        if (end < 0) return new ArrayList<>();
+        List<String> out = new ArrayList<>(List.of(s.substring(0, end).split("\n", -1)));
+        if (out.size() == 1 && out.get(0).isEmpty()) out.clear();
+        return out;
+    }
+
+    /** Writes meta.json, or checks that an existing one was made with the same encoder and weights. */
+    private void checkOrWriteMeta(Path outDir, int images) throws IOException {
+        Path meta = outDir.resolve(META);
+        if (images < 0 && Files.exists(meta)) {
+            FeatureSet.Meta m = FeatureSet.readMeta(outDir);
+            if (!m.encoder().equals(encoder.type().id) || !m.weightsSha256().equals(encoder.weightsSha256())
+                    || !m.gridDtype().equals(gridDtype.name().toLowerCase())) {
+                throw new IOException(outDir + " holds features from " + m.encoder() + " (weights " + m.weightsSha256()
+                        + ", grid " + m.gridDtype() + "); this run uses " + encoder.type().id + " (weights "
+                        + encoder.weightsSha256() + ", grid " + gridDtype.name().toLowerCase() + "). Use another --out.");
+            }
+            return;
+        }
+        ObjectNode n = JSON.createObjectNode();
+        n.put("format", "captioner-features/1");
+        n.put("encoder", encoder.type().id);
+        n.put("weights_sha256", encoder.weightsSha256());
+        n.put("weights_source", encoder.weightsSource());
+        n.put("input_size", encoder.type().inputSize);
+        n.put("preprocessing", "resize to 224x224, BGR, subtract B=103.939 G=116.779 R=123.68, no scaling");
+        n.put("vector_dim", encoder.type().vectorSize);
+        n.put("grid_side", encoder.type().gridSide);
+        n.put("grid_channels", encoder.type().gridChannels);
+        n.put("grid_dtype", gridDtype.name().toLowerCase());
+        n.put("images", Math.max(images, 0));
+        AtomicFiles.writeString(meta, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+    }
+
+    static String formatDuration(Duration d) {
+        return String.format("%d:%02d:%02d", d.toHours(), d.toMinutesPart(), d.toSecondsPart());
+    }
+}

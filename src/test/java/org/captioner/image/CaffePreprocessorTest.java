@@ -1,0 +1,38 @@
+package org.captioner.image;
+
+import org.junit.jupiter.api.Test;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class CaffePreprocessorTest {
+    @Test
+    void bgrPlanesMeanSubtractedNoScaling() {
+        BufferedImage img = new BufferedImage(50, 30, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setColor(new Color(200, 100, 10)); // R, G, B
+        g.fillRect(0, 0, 50, 30);
+        g.dispose();
+        CaffePreprocessor p = new CaffePreprocessor(224);
+        float[] x = p.toBgrChw(img);
+        int plane = 224 * 224;
+        assertEquals(3 * plane, x.length);
+        assertEquals(10 - 103.939f, x[0], 1e-4);           // plane 0 is blue
+        assertEquals(100 - 116.779f, x[plane + 777], 1e-4); // plane 1 is green
+        assertEquals(200 - 123.68f, x[2 * plane + plane - 1], 1e-4); // plane 2 is red
+    }
+
+    @Test
+    void rowMajorTopRowFirst() {
+        BufferedImage img = new BufferedImage(224, 224, BufferedImage.TYPE_INT_RGB);
+        img.setRGB(5, 0, 0xFFFFFF);   // top row, column 5
+        img.setRGB(0, 3, 0x00FF00);   // row 3, column 0
+        float[] x = new CaffePreprocessor(224).toBgrChw(img);
+        assertEquals(255 - 103.939f, x[5], 1e-4);
+        assertEquals(255 - 116.779f, x[224 * 224 + 3 * 224], 1e-4);
+        assertEquals(-103.939f, x[3 * 224], 1e-4);
+    }
+}
