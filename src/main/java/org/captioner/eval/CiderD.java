@@ -1,0 +1,95 @@
+package org.captioner.eval;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * CIDEr-D exactly as coco-caption's {@code cider_scorer.py}: n = 1..4, document frequency over the
+ * evaluated set's references, {@code idf = log(N) - log(max(1, df))}, tf-idf vectors per n, clipped
+ * similarity {@code min(hyp, ref) * ref / (|hyp| |ref|)}, Gaussian length penalty with sigma = 6, mean over
+ * n, divided by the number of references, times 10, mean over images.
+ *
+ * <p>Faithful quirk: the "length" in the penalty is the count of bigrams ({@code if n == 1: length +=
+ * term_freq} in the reference), i.e. words - 1; with one image, log(N) = 0 and every score is 0.
+ */
+public final class CiderD {
+    static final int N = 4;
+    static final double SIGMA = 6.0;
+
+    private CiderD() {
+    }
+
+    private record Vec(List<Map<String, Double>> vec, double[] norm, int length) {
+    }
+
+    public static double[] perImage(List<String> hypotheses, List<List<String>> references) {
+        int m = hypotheses.size();
+        List<Map<String, Integer>> tests = new ArrayList<>(m);
+        List<List<Map<String, Integer>>> refs = new ArrayList<>(m);
+        Map<String, Double> df = new HashMap<>();
+        for (int i = 0; i < m; i++) {
+            tests.add(NGrams.count(NGrams.words(hypotheses.get(i)), N));
+            List<Map<String, Integer>> rs = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (String r : references.get(i)) {
+                Map<String, Integer> c = NGrams.count(NGrams.words(r), N);
+                rs.add(c);
+                seen.addAll(c.keySet());
+            }
+            refs.add(rs);
+            for (String g : seen) df.merge(g, 1.0, Double::sum);
+        }
+        double refLen = Math.log(m);
+        double[] scores = new double[m];
+        for (int i = 0; i < m; i++) {
+            Vec hyp = toVec(tests.get(i), df, refLen);
+            double[] score = new double[N];
+            for (Map<String, Integer> r : refs.get(i)) {
+                Vec ref = toVec(r, df, refLen);
+                double[] s = sim(hyp, ref);
+                for (int n = 0; n < N; n++) score[n] += s[n];
+            }
+            double mean = 0;
+            for (double v : score) mean += v;
+            mean /= N;
+            scores[i] = mean / refs.get(i).size() * 10.0;
+        }
+        return scores;
+    }
+
+    private static Vec toVec(Map<String, Integer> counts, Map<String, Double> df, double refLen) {
+        List<Map<String, Double>> vec = new ArrayList<>(N);
+        for (int n = 0; n < N; n++) vec.add(new HashMap<>());
+        double[] norm = new double[N];
+        int length = 0;
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            double d = Math.log(Math.max(1.0, df.getOrDefault(e.getKey(), 0.0)));
+            int n = NGrams.order(e.getKey()) - 1;
+            double v = e.getValue() * (refLen - d);
+            vec.get(n).put(e.getKey(), v);
+            norm[n] += v * v;
+            if (n == 1) length += e.getValue();
+        }
+        for (int n = 0; n < N; n++) norm[n] = Math.sqrt(norm[n]);
+        return new Vec(vec, norm, length);
+    }
+
+    private static double[] sim(Vec hyp, Vec ref) {
+        double delta = hyp.length() - ref.length();
+        double[] val = new double[N];
+        for (int n = 0; n < N; n++) {
+            Map<String, Double> r = ref.vec().get(n);
+            for (Map.Entry<String, Double> e : hyp.vec().get(n).entrySet()) {
+                double rv = r.getOrDefault(e.getKey(), 0.0);
+                val[n] += Math.min(e.getValue(), rv) * rv;
+            }
+            if (hyp.norm()[n] != 0 && ref.norm()[n] != 0) val[n] /= hyp.norm()[n] * ref.norm()[n];
+            val[n] *= Math.exp(-(delta * delta) / (2 * SIGMA * SIGMA));
+        }
+        return val;
+    }
+}
