@@ -19,14 +19,14 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
-        subcommands = {BenchCommand.Encoder.class})
+        subcommands = {BenchCommand.Encoder.class, BenchCommand.Evaluate.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, evaluate");
     }
 
     @Command(name = "encoder", mixinStandardHelpOptions = true,
@@ -85,6 +85,37 @@ public final class BenchCommand implements Runnable {
                 System.out.printf("  end to end:   %.1f images/s (%d files from %s, decode + preprocess + CNN)%n", e2e, n, images);
             }
             System.out.printf("  memory:       %s%n", PeakMemory.describe());
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "evaluate", mixinStandardHelpOptions = true,
+            description = {"Metric speed: scores each image's first reference against its other references",
+                    "(tokenization + BLEU + ROUGE-L + CIDEr-D), e.g. on COCO val2017 (5,000 images x 4-5 references)."})
+    static final class Evaluate implements Callable<Integer> {
+        @Option(names = "--refs", required = true, description = "References file (any format evaluate reads).")
+        Path refs;
+
+        @Override
+        public Integer call() throws Exception {
+            long t0 = System.nanoTime();
+            var ds = org.captioner.data.CaptionDataset.load(refs);
+            long t1 = System.nanoTime();
+            List<String> keys = new java.util.ArrayList<>(), hyps = new java.util.ArrayList<>();
+            List<List<String>> rs = new java.util.ArrayList<>();
+            for (var ic : ds.images()) {
+                if (ic.captions().size() < 2) continue;
+                keys.add(ic.file());
+                hyps.add(ic.captions().get(0));
+                rs.add(ic.captions().subList(1, ic.captions().size()));
+            }
+            int refCount = rs.stream().mapToInt(List::size).sum();
+            var s = org.captioner.eval.Scores.of(keys, hyps, rs);
+            long t2 = System.nanoTime();
+            System.out.printf("evaluate: %d images, %d references: read %.2f s, tokenize + score %.2f s (%.0f images/s)%n",
+                    keys.size(), refCount, (t1 - t0) / 1e9, (t2 - t1) / 1e9, keys.size() / ((t2 - t1) / 1e9));
+            System.out.printf("  (human caption vs the other humans: BLEU-4 %.4f, CIDEr-D %.4f)%n", s.get("BLEU-4"), s.get("CIDEr-D"));
+            System.out.printf("  memory: %s%n", PeakMemory.describe());
             return Main.EXIT_OK;
         }
     }
