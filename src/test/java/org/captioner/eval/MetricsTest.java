@@ -81,4 +81,14 @@ class MetricsTest {
         assertEquals(3, RougeL.lcs("a b c d".split(" "), "a x c d".split(" ")));
         assertEquals(0, RougeL.lcs(new String[] {""}, "a b".split(" ")));
     }
+
+    @Test
+    void nonAsciiTextIsScoredLikeAnyOtherToken() {
+        List<String> tok = PtbTokenizer.tokenize(List.of("Un café à Paris.", "un café à paris", "Ein Mädchen läuft."));
+        assertEquals("un café à paris", tok.get(0));
+        Scores s = Scores.ofTokenized(List.of("0", "1"), List.of(tok.get(0), "ein mädchen läuft"),
+                List.of(List.of(tok.get(1)), List.of(tok.get(2))));
+        assertEquals(1.0, s.perImage().get("BLEU-4")[0], 1e-6);
+        assertEquals(1.0, s.perImage().get("ROUGE-L")[1], 1e-12);
+    }
 }

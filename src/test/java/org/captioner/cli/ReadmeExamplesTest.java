@@ -1,0 +1,44 @@
+package org.captioner.cli;
+
+import org.captioner.testing.SharedData;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Runs the README's main-job command exactly as written, through the ./captioner launcher, so it cannot rot. */
+class ReadmeExamplesTest {
+    static final Path ROOT = Path.of("").toAbsolutePath();
+
+    static String mainJobCommand() throws Exception {
+        List<String> lines = Files.readAllLines(ROOT.resolve("README.md"));
+        int start = lines.indexOf("## Set up and run (fresh machine: Java 17 + Maven 3.8)");
+        return lines.subList(start, lines.size()).stream().filter(l -> l.contains("./captioner ") && !l.startsWith("#"))
+                .findFirst().orElseThrow(() -> new AssertionError("README has no main-job command"));
+    }
+
+    @Test
+    void mainJobCommandRuns() throws Exception {
+        SharedData.require("weights/squeezenet_v1.1_imagenet_notop.h5");
+        SharedData.require("data/coco/val2017");
+        // The README refers to ../shared relative to the checkout; that is where the tests' shared data must be.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
+                "skipped: README paths assume ../shared beside the checkout");
+        String cmd = mainJobCommand();
+        Process p = new ProcessBuilder("bash", "-c", cmd).directory(ROOT.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES));
+        assertEquals(0, p.exitValue(), "command: " + cmd + "\n" + out);
+        Path outDir = Path.of(cmd.replaceAll(".*--out (\\S+).*", "$1"));
+        long images;
+        try (var s = Files.list(SharedData.root().resolve("data/coco/val2017"))) {
+            images = s.filter(f -> f.toString().endsWith(".jpg")).count();
+        }
+        assertEquals(images, Files.readAllLines(outDir.resolve("names.txt")).size(), out);
+    }
+}
