@@ -1,0 +1,198 @@
+package org.captioner.decode;
+
+import org.captioner.model.CaptionDecoder;
+import org.captioner.model.DecodingState;
+import org.captioner.text.Vocabulary;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Random;
+
+/**
+ * Generates captions for a batch of images with a decoder: beam search (greedy is beam 1) over all images
+ * at once, or sampling. The decoder runs on B * k rows per step; the search bookkeeping is plain Java.
+ * {@code <pad>}, {@code <start>} and (unless allowed) {@code <unk>} are never generated.
+ */
+public final class CaptionSearch {
+    private final CaptionDecoder decoder;
+
+    public CaptionSearch(CaptionDecoder decoder) {
+        this.decoder = decoder;
+    }
+
+    /** Returns, per image, its n-best hypotheses, best first. */
+    public List<List<Hypothesis>> generate(INDArray vectors, INDArray grids, DecodeOptions o) {
+        return o.sample() ? sample(vectors, grids, o) : beam(vectors, grids, o);
+    }
+
+    private record Beam(int[] tokens, double logProb, List<float[]> attention) {
+    }
+
+    private List<List<Hypothesis>> beam(INDArray vectors, INDArray grids, DecodeOptions o) {
+        int b = (int) vectors.size(0), k = o.beam(), v = decoder.config().vocabSize();
+        // Every image starts with k copies of its state; only copy 0 is live at step 0 (the others start at -inf).
+        int[] rep = new int[b * k];
+        for (int i = 0; i < b * k; i++) rep[i] = i / k;
+        DecodingState state = decoder.start(vectors, grids).select(rep);
+        List<List<Beam>> live = new ArrayList<>();
+        List<PriorityQueue<Hypothesis>> done = new ArrayList<>();
+        Comparator<Hypothesis> worstFirst = Comparator.comparingDouble(h -> h.normalizedScore(o.lengthAlpha()));
+        for (int i = 0; i < b; i++) {
+            List<Beam> l = new ArrayList<>();
+            for (int j = 0; j < k; j++) l.add(new Beam(new int[0], j == 0 ? 0 : Double.NEGATIVE_INFINITY, List.of()));
+            live.add(l);
+            done.add(new PriorityQueue<>(worstFirst));
+        }
+        int[] feed = new int[b * k];
+        Arrays.fill(feed, Vocabulary.START);
+        for (int step = 0; step <= o.maxLength(); step++) {
+            INDArray probs = decoder.step(state, feed);                       // [B*k, V]
+            INDArray att = state.lastAttention();                             // [B*k, cells] or null
+            float[] p = probs.dup('c').data().asFloat();
+            int[] parents = new int[b * k];
+            int[] nextFeed = new int[b * k];
+            boolean anyLive = false;
+            for (int i = 0; i < b; i++) {
+                // Candidates: (row within image, word) with the best total log-probabilities.
+                PriorityQueue<double[]> cand = new PriorityQueue<>(Comparator.comparingDouble(c -> c[0]));
+                for (int j = 0; j < k; j++) {
+                    Beam bm = live.get(i).get(j);
+                    if (bm.logProb() == Double.NEGATIVE_INFINITY) continue;
+                    int row = i * k + j;
+                    for (int w = Vocabulary.END; w < v; w++) {
+                        if (w == Vocabulary.UNK && !o.allowUnk()) continue;
+                        if (w == Vocabulary.END && step == 0) continue;       // no empty captions
+                        if (w != Vocabulary.END && step == o.maxLength()) continue; // must end now
+                        double s = bm.logProb() + Math.log(Math.max(p[row * v + w], 1e-30f));
+                        if (cand.size() < 2 * k) cand.add(new double[] {s, j, w});
+                        else if (s > cand.peek()[0]) {
+                            cand.poll();
+                            cand.add(new double[] {s, j, w});
+                        }
+                    }
+                }
+                List<double[]> best = new ArrayList<>(cand);
+                best.sort((x, y) -> Double.compare(y[0], x[0]));
+                List<Beam> next = new ArrayList<>();
+                for (double[] c : best) {
+                    int j = (int) c[1], w = (int) c[2];
+                    Beam parent = live.get(i).get(j);
+                    List<float[]> a = parent.attention();
+                    if (att != null) {
+                        a = new ArrayList<>(a);
+                        a.add(att.getRow(i * k + j).toFloatVector());
+                    }
+                    if (w == Vocabulary.END) {
+                        PriorityQueue<Hypothesis> q = done.get(i);
+                        q.add(new Hypothesis(parent.tokens(), c[0], a));
+                        if (q.size() > o.nbest()) q.poll();
+                    } else if (next.size() < k) {
+                        int[] t = Arrays.copyOf(parent.tokens(), parent.tokens().length + 1);
+                        t[t.length - 1] = w;
+                        parents[i * k + next.size()] = i * k + j;
+                        nextFeed[i * k + next.size()] = w;
+                        next.add(new Beam(t, c[0], a));
+                    }
+                }
+                // Stop an image once its n-best are finished and no live beam can still beat the worst of them.
+                PriorityQueue<Hypothesis> q = done.get(i);
+                boolean finished = q.size() >= o.nbest() && (next.isEmpty()
+                        || (o.lengthAlpha() == 0 && next.get(0).logProb() <= q.peek().logProb()));
+                while (next.size() < k) {
+                    parents[i * k + next.size()] = i * k;
+                    nextFeed[i * k + next.size()] = Vocabulary.END;
+                    next.add(new Beam(new int[0], Double.NEGATIVE_INFINITY, List.of()));
+                }
+                if (finished) for (int j = 0; j < k; j++) next.set(j, new Beam(new int[0], Double.NEGATIVE_INFINITY, List.of()));
+                live.set(i, next);
+                anyLive |= next.stream().anyMatch(x -> x.logProb() > Double.NEGATIVE_INFINITY);
+            }
+            if (!anyLive) break;
+            state = state.select(parents);
+            feed = nextFeed;
+        }
+        List<List<Hypothesis>> out = new ArrayList<>();
+        for (PriorityQueue<Hypothesis> q : done) {
+            List<Hypothesis> l = new ArrayList<>(q);
+            l.sort((x, y) -> Double.compare(y.normalizedScore(o.lengthAlpha()), x.normalizedScore(o.lengthAlpha())));
+            out.add(l);
+        }
+        return out;
+    }
+
+    private List<List<Hypothesis>> sample(INDArray vectors, INDArray grids, DecodeOptions o) {
+        int b = (int) vectors.size(0), v = decoder.config().vocabSize();
+        int n = o.nbest();
+        int[] rep = new int[b * n];
+        for (int i = 0; i < rep.length; i++) rep[i] = i / n;
+        DecodingState state = decoder.start(vectors, grids).select(rep);
+        Random rnd = new Random(o.seed());
+        int rows = b * n;
+        List<List<Integer>> toks = new ArrayList<>();
+        List<List<float[]>> atts = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            toks.add(new ArrayList<>());
+            atts.add(new ArrayList<>());
+        }
+        double[] logp = new double[rows];
+        boolean[] ended = new boolean[rows];
+        int[] feed = new int[rows];
+        Arrays.fill(feed, Vocabulary.START);
+        for (int step = 0; step <= o.maxLength(); step++) {
+            float[] p = decoder.step(state, feed).dup('c').data().asFloat();
+            INDArray att = state.lastAttention();
+            boolean any = false;
+            for (int r = 0; r < rows; r++) {
+                if (ended[r]) continue;
+                double[] w = new double[v];
+                for (int j = Vocabulary.END; j < v; j++) {
+                    if (j == Vocabulary.UNK && !o.allowUnk()) continue;
+                    if (j == Vocabulary.END && step == 0) continue;
+                    if (j != Vocabulary.END && step == o.maxLength()) continue;
+                    w[j] = Math.exp(Math.log(Math.max(p[r * v + j], 1e-30f)) / o.temperature());
+                }
+                if (o.topK() > 0) {
+                    double[] sorted = w.clone();
+                    Arrays.sort(sorted);
+                    double cut = sorted[Math.max(0, v - o.topK())];
+                    for (int j = 0; j < v; j++) if (w[j] < cut) w[j] = 0;
+                }
+                double sum = 0;
+                for (double x : w) sum += x;
+                double u = rnd.nextDouble() * sum;
+                int pick = Vocabulary.END;
+                for (int j = 0; j < v; j++) {
+                    u -= w[j];
+                    if (w[j] > 0 && u <= 0) {
+                        pick = j;
+                        break;
+                    }
+                }
+                logp[r] += Math.log(Math.max(p[r * v + pick], 1e-30f));
+                if (att != null) atts.get(r).add(att.getRow(r).toFloatVector());
+                if (pick == Vocabulary.END) ended[r] = true;
+                else {
+                    toks.get(r).add(pick);
+                    any = true;
+                }
+                feed[r] = pick;
+            }
+            if (!any) break;
+        }
+        List<List<Hypothesis>> out = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            List<Hypothesis> l = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                int r = i * n + j;
+                l.add(new Hypothesis(toks.get(r).stream().mapToInt(Integer::intValue).toArray(), logp[r], atts.get(r)));
+            }
+            l.sort((x, y) -> Double.compare(y.logProb(), x.logProb()));
+            out.add(l);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,46 @@
+package org.captioner.decode;
+
+/**
+ * How captions are generated.
+ *
+ * @param beam        beam width; 1 is greedy
+ * @param nbest       how many hypotheses to return per image (at most the beam width)
+ * @param lengthAlpha length normalisation: hypotheses are ranked by logP / length^alpha (0 = raw log-probability)
+ * @param sample      draw words at random instead of searching
+ * @param temperature sampling temperature (> 0)
+ * @param topK        sample only among the k most probable words (0 = all)
+ * @param maxLength   longest caption in words
+ * @param allowUnk    whether {@code <unk>} may be generated (by default it never is)
+ * @param seed        random seed for sampling
+ */
+public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sample, double temperature, int topK,
+                            int maxLength, boolean allowUnk, long seed) {
+    public DecodeOptions {
+        if (beam < 1) throw new IllegalArgumentException("beam must be >= 1, got " + beam);
+        if (nbest < 1 || nbest > beam && !sample) throw new IllegalArgumentException("nbest must be between 1 and the beam width (" + beam + "), got " + nbest);
+        if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
+        if (maxLength < 1 || maxLength > 100) throw new IllegalArgumentException("max length must be in [1, 100], got " + maxLength);
+        if (lengthAlpha < 0 || lengthAlpha > 2) throw new IllegalArgumentException("length alpha must be in [0, 2], got " + lengthAlpha);
+    }
+
+    public static DecodeOptions beam(int k) {
+        return new DecodeOptions(k, 1, 0.0, false, 1.0, 0, 20, false, 42);
+    }
+
+    public static DecodeOptions greedy() {
+        return beam(1);
+    }
+
+    public DecodeOptions withNbest(int n) {
+        return new DecodeOptions(beam, n, lengthAlpha, sample, temperature, topK, maxLength, allowUnk, seed);
+    }
+
+    public DecodeOptions withMaxLength(int n) {
+        return new DecodeOptions(beam, nbest, lengthAlpha, sample, temperature, topK, n, allowUnk, seed);
+    }
+
+    public DecodeOptions sampling(double temperature, int topK, long seed) {
+        return new DecodeOptions(1, 1, lengthAlpha, true, temperature, topK, maxLength, allowUnk, seed);
+    }
+}

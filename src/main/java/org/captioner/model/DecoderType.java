@@ -1,0 +1,20 @@
+package org.captioner.model;
+
+/** The caption decoders. */
+public enum DecoderType {
+    /** h_t = tanh(Wxh x_t + Whh h_{t-1} + Wih v + b), y_t = Why h_t: the image vector enters every step. */
+    RNN,
+    /** LSTM whose input at every step is [x_t; v]: v reaches every gate through its own weights. */
+    LSTM,
+    /** Show, Attend and Tell: soft attention over the feature grid. */
+    ATTENTION;
+
+    public static DecoderType parse(String s) {
+        for (DecoderType t : values()) if (t.name().equalsIgnoreCase(s)) return t;
+        throw new IllegalArgumentException("unknown decoder '" + s + "' (expected rnn, lstm or attention)");
+    }
+
+    public String id() {
+        return name().toLowerCase();
+    }
+}

@@ -1,0 +1,203 @@
+package org.captioner.model;
+
+import org.captioner.util.AtomicFiles;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.graph.rnn.DuplicateToTimeSeriesVertex;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The {@code rnn} and {@code lstm} decoders: a recurrent language model that receives the image vector at
+ * every step. As a DL4J ComputationGraph (B = batch, T = steps, V = vocabulary):
+ * <pre>
+ *   words  [B,1,T] -> embed (EmbeddingSequence)            -> x_t      [B,256,T]
+ *   image  [B,512] -> project (Dense, identity)            -> v        [B,256]
+ *                  -> repeat over T (DuplicateToTimeSeries) -> v_t      [B,256,T]
+ *   [x_t; v_t] (Merge)                                     -> in_t     [B,512,T]
+ *   rnn:  h_t = tanh(W in_t + Whh h_{t-1} + b)  (SimpleRnn; W = [Wxh Wih], so W in_t = Wxh x_t + Wih v)
+ *   lstm: LSTM over in_t (v reaches every gate through its own columns of the input weights)
+ *                                                          -> h_t      [B,512,T]
+ *   dropout 0.5 -> Why (RnnOutputLayer, softmax)           -> p(w_t+1) [B,V,T]
+ * </pre>
+ * Step-by-step decoding uses the same graph through {@code rnnTimeStep}, so both paths share every weight.
+ */
+public final class InjectedRnnDecoder implements CaptionDecoder {
+    static final String WORDS = "words", IMAGE = "image", EMBED = "embed", PROJECT = "project", REPEAT = "repeat",
+            MERGE = "merge", RNN = "rnn", OUT = "out";
+
+    private final DecoderConfig config;
+    private final ComputationGraph graph;
+
+    private InjectedRnnDecoder(DecoderConfig config, ComputationGraph graph) {
+        this.config = config;
+        this.graph = graph;
+    }
+
+    public static InjectedRnnDecoder create(DecoderConfig c, double learningRate, long seed) {
+        if (c.type() == DecoderType.ATTENTION) throw new IllegalArgumentException("use AttentionDecoder for attention");
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(new Adam(learningRate))
+                .weightInit(WeightInit.XAVIER)
+                // Keeps exploding recurrent gradients in check, per layer (DL4J has no global-norm clipping).
+                .gradientNormalization(GradientNormalization.ClipL2PerLayer)
+                .gradientNormalizationThreshold(5.0)
+                .graphBuilder()
+                // No setInputTypes: its nIn inference would overwrite the embedding's vocabulary size with 1.
+                .addInputs(WORDS, IMAGE);
+        g.addLayer(EMBED, new EmbeddingSequenceLayer.Builder().nIn(c.vocabSize()).nOut(c.embedSize()).build(), WORDS);
+        g.addLayer(PROJECT, new DenseLayer.Builder().nIn(c.imageDim()).nOut(c.imageProjection())
+                .activation(Activation.IDENTITY).build(), IMAGE);
+        g.addVertex(REPEAT, new DuplicateToTimeSeriesVertex(WORDS), PROJECT);
+        g.addVertex(MERGE, new MergeVertex(), EMBED, REPEAT);
+        int in = c.embedSize() + c.imageProjection();
+        if (c.type() == DecoderType.RNN) {
+            g.addLayer(RNN, new SimpleRnn.Builder().nIn(in).nOut(c.hidden()).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
+        } else {
+            g.addLayer(RNN, new LSTM.Builder().nIn(in).nOut(c.hidden()).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
+        }
+        // Dropout on the output layer's input (DL4J's DropoutLayer mis-applies sequence masks). DL4J takes the keep probability.
+        RnnOutputLayer.Builder out = new RnnOutputLayer.Builder(new LossSparseMCXENT()).nIn(c.hidden()).nOut(c.vocabSize())
+                .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NCW); // unset without input types: M2.1 then checks the wrong axis
+        if (c.dropout() > 0) out.dropOut(1.0 - c.dropout());
+        g.addLayer(OUT, out.build(), RNN);
+        g.setOutputs(OUT);
+        ComputationGraph net = new ComputationGraph(g.build());
+        net.init();
+        return new InjectedRnnDecoder(c, net);
+    }
+
+    public static InjectedRnnDecoder load(DecoderConfig c, Path file, boolean withUpdater) throws IOException {
+        ComputationGraph net = ModelSerializer.restoreComputationGraph(file.toFile(), withUpdater);
+        long outSize = net.getLayer(OUT).getParam("W").size(1);
+        if (outSize != c.vocabSize()) {
+            throw new IOException(file + ": the network predicts " + outSize + " words but the vocabulary has " + c.vocabSize());
+        }
+        return new InjectedRnnDecoder(c, net);
+    }
+
+    @Override
+    public DecoderConfig config() {
+        return config;
+    }
+
+    ComputationGraph graph() {
+        return graph;
+    }
+
+    private MultiDataSet toDataSet(CaptionBatch b) {
+        return new MultiDataSet(new INDArray[] {b.inputs(), b.vectors()}, new INDArray[] {b.targets()},
+                new INDArray[] {b.mask(), null}, new INDArray[] {b.mask()});
+    }
+
+    @Override
+    public synchronized double fit(CaptionBatch batch) {
+        graph.rnnClearPreviousState();
+        graph.fit(toDataSet(batch));
+        // DL4J's score is the summed loss per sequence; report it per target token.
+        return graph.score() * batch.size() / batch.tokens();
+    }
+
+    @Override
+    public synchronized double loss(CaptionBatch batch) {
+        graph.rnnClearPreviousState();
+        return graph.score(toDataSet(batch), false) * batch.size() / batch.tokens();
+    }
+
+    @Override
+    public synchronized INDArray sequenceProbabilities(CaptionBatch batch) {
+        graph.rnnClearPreviousState();
+        return graph.output(false, new INDArray[] {batch.inputs(), batch.vectors()}, new INDArray[] {batch.mask(), null})[0];
+    }
+
+    /** The recurrent layer's state for N sequences; rows are selected for beam search. */
+    private final class State implements DecodingState {
+        final INDArray vectors;                     // [N, D]
+        Map<String, INDArray> rnnState;             // layer state, each [N, hidden]; null before the first step
+
+        State(INDArray vectors, Map<String, INDArray> rnnState) {
+            this.vectors = vectors;
+            this.rnnState = rnnState;
+        }
+
+        @Override
+        public int size() {
+            return (int) vectors.size(0);
+        }
+
+        @Override
+        public DecodingState select(int[] rows) {
+            Map<String, INDArray> s = null;
+            if (rnnState != null) {
+                s = new HashMap<>();
+                for (Map.Entry<String, INDArray> e : rnnState.entrySet()) s.put(e.getKey(), e.getValue().getRows(rows));
+            }
+            return new State(vectors.getRows(rows), s);
+        }
+    }
+
+    @Override
+    public DecodingState start(INDArray vectors, INDArray grids) {
+        return new State(vectors, null);
+    }
+
+    @Override
+    public synchronized INDArray step(DecodingState state, int[] tokens) {
+        State s = (State) state;
+        int n = s.size();
+        INDArray in = Nd4j.create(new long[] {n, 1, 1});                     // [N, 1, 1]: one step of token ids
+        for (int i = 0; i < n; i++) in.putScalar(i, 0, 0, tokens[i]);
+        graph.rnnClearPreviousState();
+        if (s.rnnState != null) graph.rnnSetPreviousState(RNN, s.rnnState);
+        INDArray p = graph.rnnTimeStep(in, s.vectors)[0];                      // [N, V, 1]
+        s.rnnState = copy(graph.rnnGetPreviousState(RNN));
+        return p.reshape(n, config.vocabSize());                               // [N, V]
+    }
+
+    private static Map<String, INDArray> copy(Map<String, INDArray> m) {
+        Map<String, INDArray> out = new HashMap<>();
+        m.forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
+    @Override
+    public void setLearningRate(double lr) {
+        graph.setLearningRate(lr);
+    }
+
+    @Override
+    public double learningRate() {
+        return graph.getLayer(OUT).conf().getLayer().getUpdaterByParam("W").getLearningRate(0, 0);
+    }
+
+    @Override
+    public synchronized void save(Path file, boolean withUpdater) throws IOException {
+        AtomicFiles.write(file, out -> ModelSerializer.writeModel(graph, out, withUpdater));
+    }
+
+    @Override
+    public long parameterCount() {
+        return graph.numParams();
+    }
+}

@@ -1,0 +1,49 @@
+package org.captioner.train;
+
+import org.captioner.data.TrainingSet;
+import org.captioner.model.CaptionBatch;
+import org.captioner.text.Vocabulary;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+
+/** Pads pairs into a teacher-forcing batch; image features come from an in-memory copy of the feature files. */
+public final class BatchBuilder {
+    private final float[][] vectors;   // [rows][D]
+    private final FeatureGrids grids;  // null when the decoder does not attend
+
+    public BatchBuilder(float[][] vectors, FeatureGrids grids) {
+        this.vectors = vectors;
+        this.grids = grids;
+    }
+
+    public CaptionBatch build(List<TrainingSet.Pair> pairs) {
+        int b = pairs.size();
+        int t = 0;
+        for (TrainingSet.Pair p : pairs) t = Math.max(t, p.tokens().length + 1);
+        float[] in = new float[b * t], tgt = new float[b * t], mask = new float[b * t];
+        long tokens = 0;
+        for (int i = 0; i < b; i++) {
+            int[] w = pairs.get(i).tokens();
+            in[i * t] = Vocabulary.START;                            // step 0 reads <start>
+            for (int s = 0; s < w.length; s++) {
+                in[i * t + s + 1] = w[s];                            // step s+1 reads word s
+                tgt[i * t + s] = w[s];                               // step s predicts word s
+            }
+            tgt[i * t + w.length] = Vocabulary.END;                  // last step predicts <end>
+            for (int s = 0; s <= w.length; s++) mask[i * t + s] = 1;
+            tokens += w.length + 1;
+        }
+        int d = vectors[0].length;
+        float[] v = new float[b * d];
+        for (int i = 0; i < b; i++) System.arraycopy(vectors[pairs.get(i).featureRow()], 0, v, i * d, d);
+        INDArray g = null;
+        if (grids != null) {
+            int[] rows = pairs.stream().mapToInt(TrainingSet.Pair::featureRow).toArray();
+            g = grids.rows(rows);
+        }
+        return new CaptionBatch(Nd4j.create(in, new long[] {b, 1, t}, 'c'), Nd4j.create(tgt, new long[] {b, 1, t}, 'c'),
+                Nd4j.create(mask, new long[] {b, t}, 'c'), Nd4j.create(v, new long[] {b, d}, 'c'), g, tokens);
+    }
+}

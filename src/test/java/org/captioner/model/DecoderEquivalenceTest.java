@@ -1,0 +1,92 @@
+package org.captioner.model;
+
+import org.captioner.data.TrainingSet;
+import org.captioner.decode.CaptionSearch;
+import org.captioner.decode.DecodeOptions;
+import org.captioner.decode.Hypothesis;
+import org.captioner.encoder.NativeSetup;
+import org.captioner.text.Vocabulary;
+import org.captioner.train.BatchBuilder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Per decoder: the teacher-forced training graph and step-by-step decoding give the same probabilities. */
+class DecoderEquivalenceTest {
+    static final int V = 12, D = 16, CELLS = 9, C = 8;
+
+    @BeforeAll
+    static void setup() {
+        NativeSetup.init();
+    }
+
+    static CaptionDecoder decoder(DecoderType t) {
+        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8);
+        return Decoders.create(c, 1e-2, 7);
+    }
+
+    static float[][] vectors(int n, long seed) {
+        Random r = new Random(seed);
+        float[][] v = new float[n][D];
+        for (float[] row : v) for (int i = 0; i < D; i++) row[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
+    void trainingGraphAndStepwiseDecodingAgree(DecoderType t) {
+        CaptionDecoder dec = decoder(t);
+        float[][] vec = vectors(3, 1);
+        List<TrainingSet.Pair> pairs = List.of(new TrainingSet.Pair(0, 0, new int[] {5, 6, 7, 8}),
+                new TrainingSet.Pair(1, 1, new int[] {9, 4}), new TrainingSet.Pair(2, 2, new int[] {10, 11, 4, 5, 6}));
+        CaptionBatch batch = new BatchBuilder(vec, null).build(pairs);
+        INDArray seq = dec.sequenceProbabilities(batch);                  // [B, V, T]
+        DecodingState st = dec.start(batch.vectors(), batch.grids());
+        int steps = (int) batch.inputs().size(2);
+        for (int s = 0; s < steps; s++) {
+            int[] feed = new int[3];
+            for (int i = 0; i < 3; i++) feed[i] = batch.inputs().getInt(i, 0, s);
+            INDArray p = dec.step(st, feed);                               // [B, V]
+            for (int i = 0; i < 3; i++) {
+                if (batch.mask().getDouble(i, s) == 0) continue;           // padding steps are not compared
+                for (int w = 0; w < V; w++) {
+                    assertEquals(seq.getDouble(i, w, s), p.getDouble(i, w), 1e-5, t + " row " + i + " step " + s + " word " + w);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
+    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t) {
+        CaptionDecoder dec = decoder(t);
+        float[][] vec = vectors(2, 3);
+        List<TrainingSet.Pair> pairs = new ArrayList<>();
+        for (int rep = 0; rep < 8; rep++) {
+            pairs.add(new TrainingSet.Pair(0, 0, new int[] {4, 5, 6}));
+            pairs.add(new TrainingSet.Pair(1, 1, new int[] {7, 8, 9, 10}));
+        }
+        BatchBuilder bb = new BatchBuilder(vec, null);
+        CaptionBatch batch = bb.build(pairs);
+        double first = dec.loss(batch), last = 0;
+        for (int i = 0; i < 150; i++) last = dec.fit(batch);
+        assertTrue(last < first / 5, t + ": loss " + first + " -> " + last);
+        List<List<Hypothesis>> out = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), null,
+                DecodeOptions.beam(3).withNbest(2));
+        assertArrayEquals(new int[] {4, 5, 6}, out.get(0).get(0).tokens());
+        assertArrayEquals(new int[] {7, 8, 9, 10}, out.get(1).get(0).tokens());
+        assertEquals(2, out.get(0).size());
+        assertTrue(out.get(0).get(0).logProb() >= out.get(0).get(1).logProb());
+        for (List<Hypothesis> l : out) for (Hypothesis h : l) for (int w : h.tokens()) assertNotEquals(Vocabulary.UNK, w);
+        List<List<Hypothesis>> greedy = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), null, DecodeOptions.greedy());
+        assertArrayEquals(new int[] {7, 8, 9, 10}, greedy.get(1).get(0).tokens());
+    }
+}
