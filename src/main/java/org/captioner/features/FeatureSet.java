@@ -65,6 +65,15 @@ public final class FeatureSet implements AutoCloseable {
         return rowOf.getOrDefault(name, -1);
     }
 
+    /** Every image vector, [rows][D], read in one pass (Flickr8k: 14 MB). */
+    public float[][] allVectors() throws IOException {
+        int n = names.size(), d = (int) vectors.header().rowElems();
+        float[] flat = vectors.read(0, n);
+        float[][] out = new float[n][d];
+        for (int i = 0; i < n; i++) System.arraycopy(flat, i * d, out[i], 0, d);
+        return out;
+    }
+
     public float[] vector(int row) throws IOException {
         return vectors.read(row, 1);
     }

@@ -1,0 +1,113 @@
+package org.captioner.cli;
+
+import org.captioner.data.CaptionDataset;
+import org.captioner.data.ImageCaptions;
+import org.captioner.encoder.NativeSetup;
+import org.captioner.features.FeatureSet;
+import org.captioner.model.DecoderType;
+import org.captioner.train.TrainOptions;
+import org.captioner.train.Trainer;
+import org.captioner.train.TrainingState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a caption decoder on cached features (run 'features' first).",
+                "Also through Maven: mvn -q exec:java -Dexec.args=\"train ...\""})
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, description = "flickr8k, coco, karpathy or tsv.")
+    String data;
+    @Option(names = "--captions", required = true, description = "Captions file: Flickr8k token file, COCO captions JSON, Karpathy JSON, or TSV/CSV.")
+    Path captions;
+    @Option(names = "--dev-captions", description = "Separate dev captions (COCO/TSV); default: the dev split of --captions.")
+    Path devCaptions;
+    @Option(names = "--train-split", description = "Split used for training (default: train; all images for coco/tsv).")
+    String trainSplit;
+    @Option(names = "--dev-split", description = "Split used for model selection (default: dev for flickr8k, val for karpathy).")
+    String devSplit;
+    @Option(names = "--features", required = true, description = "Features folder written by 'features'.")
+    Path features;
+    @Option(names = "--dev-features", description = "Features of the dev images, if in another folder.")
+    Path devFeatures;
+    @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm or attention (default: ${DEFAULT-VALUE}).")
+    String decoder;
+    @Option(names = "--out", required = true, description = "Model folder: the best model, training-log.csv and checkpoint/.")
+    Path out;
+    @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
+    boolean resume;
+    @Option(names = "--epochs", defaultValue = "10") int epochs;
+    @Option(names = "--batch", defaultValue = "64", description = "Captions per batch (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--lr", defaultValue = "4e-4", description = "Adam learning rate (default: ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--lr-decay", defaultValue = "0.8", description = "Learning-rate factor after an epoch without dev improvement.") double lrDecay;
+    @Option(names = "--patience", defaultValue = "3", description = "Stop after this many epochs without dev improvement.") int patience;
+    @Option(names = "--min-count", defaultValue = "5", description = "Minimum word count for the vocabulary.") int minCount;
+    @Option(names = "--max-length", defaultValue = "20", description = "Longest caption in words (longer ones are cut).") int maxLength;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N steps (and every epoch).") int checkpointEvery;
+    @Option(names = "--dev-beam", defaultValue = "3", description = "Beam width for the per-epoch dev evaluation.") int devBeam;
+    @Option(names = "--embed", defaultValue = "256") int embed;
+    @Option(names = "--hidden", defaultValue = "512") int hidden;
+    @Option(names = "--dropout", defaultValue = "0.5") double dropout;
+    @Option(names = "--attention-lambda", defaultValue = "1.0", description = "Doubly stochastic attention regularisation.") double lambda;
+    @Option(names = "--limit-train", defaultValue = "0", description = "Use only the first N training images (quick runs).") int limitTrain;
+    @Option(names = "--limit-dev", defaultValue = "0", description = "Use only the first N dev images.") int limitDev;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        for (var e : new Object[][] {{"--epochs", epochs}, {"--batch", batch}, {"--min-count", minCount}, {"--max-length", maxLength},
+                {"--dev-beam", devBeam}, {"--embed", embed}, {"--hidden", hidden}, {"--patience", patience}}) {
+            Options.positive(spec, (String) e[0], (Integer) e[1]);
+        }
+        Options.range(spec, "--lr", lr, 1e-7, 1);
+        Options.range(spec, "--lr-decay", lrDecay, 0.01, 1);
+        Options.range(spec, "--dropout", dropout, 0, 0.95);
+        DecoderType type;
+        CaptionDataset.Format format;
+        try {
+            type = DecoderType.parse(decoder);
+            format = switch (data.toLowerCase()) {
+                case "flickr8k", "flickr30k", "flickr" -> CaptionDataset.Format.FLICKR8K;
+                case "coco" -> CaptionDataset.Format.COCO;
+                case "karpathy" -> CaptionDataset.Format.KARPATHY;
+                case "tsv", "csv" -> CaptionDataset.Format.TSV;
+                default -> throw new IllegalArgumentException("unknown --data '" + data + "' (flickr8k, coco, karpathy, tsv)");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        NativeSetup.init();
+        CaptionDataset ds = CaptionDataset.load(captions, format);
+        boolean hasSplits = format == CaptionDataset.Format.FLICKR8K || format == CaptionDataset.Format.KARPATHY;
+        String ts = trainSplit != null ? trainSplit : hasSplits ? "train" : null;
+        String dsplit = devSplit != null ? devSplit : format == CaptionDataset.Format.FLICKR8K ? "dev" : format == CaptionDataset.Format.KARPATHY ? "val" : null;
+        List<ImageCaptions> train = ds.split(ts);
+        List<ImageCaptions> dev;
+        if (devCaptions != null) {
+            CaptionDataset dds = CaptionDataset.load(devCaptions);
+            dev = dds.split(devSplit);
+        } else if (dsplit != null) {
+            dev = ds.split(dsplit);
+        } else {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--dev-captions (or --dev-split) is needed to select models on " + data);
+        }
+        if (train.isEmpty()) throw new IllegalArgumentException("training split '" + ts + "' of " + captions + " is empty");
+        if (dev.isEmpty()) throw new IllegalArgumentException("dev split is empty");
+        try (FeatureSet tf = new FeatureSet(features);
+             FeatureSet df = devFeatures == null ? null : new FeatureSet(devFeatures)) {
+            Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
+                    data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
+            TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, lambda);
+            TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
+            System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
+        }
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,12 @@
+package org.captioner.train;
+
+import org.captioner.model.DecoderType;
+
+import java.nio.file.Path;
+
+/** Everything that determines a training run; recorded in the model's provenance. */
+public record TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
+                           int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
+                           int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
+                           double attentionLambda) {
+}

@@ -1,0 +1,280 @@
+package org.captioner.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import org.captioner.data.ImageCaptions;
+import org.captioner.data.TrainingSet;
+import org.captioner.decode.CaptionSearch;
+import org.captioner.decode.DecodeOptions;
+import org.captioner.decode.Hypothesis;
+import org.captioner.eval.Scores;
+import org.captioner.features.FeatureSet;
+import org.captioner.model.CaptionDecoder;
+import org.captioner.model.DecoderConfig;
+import org.captioner.model.Decoders;
+import org.captioner.model.ModelBundle;
+import org.captioner.text.Vocabulary;
+import org.captioner.util.AtomicFiles;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The training loop: teacher forcing on cached features, Adam, per-layer gradient clipping; after each epoch
+ * the dev images are captioned (beam search) and scored with CIDEr-D/BLEU; the best epoch is kept as the model,
+ * the learning rate decays when dev CIDEr-D stops improving, and training stops early after {@code patience}
+ * epochs without improvement. A checkpoint (parameters, optimizer state, position in the epoch's fixed batch
+ * order) is written atomically every N steps and at each epoch end, so a killed run resumes losing at most N steps.
+ */
+public final class Trainer {
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String CHECKPOINT_DIR = "checkpoint", STATE = "state.json", LOG_CSV = "training-log.csv";
+
+    /** What to train on. */
+    public record Data(List<ImageCaptions> train, List<ImageCaptions> dev, FeatureSet trainFeatures, FeatureSet devFeatures,
+                       String description) {
+    }
+
+    private final TrainOptions o;
+    private final Data data;
+    private final String commandLine;
+    /** Test hook: stop (as if killed) after this many steps in this process; 0 = never. */
+    private long stopAfterSteps = 0;
+
+    public Trainer(TrainOptions options, Data data, String commandLine) {
+        this.o = options;
+        this.data = data;
+        this.commandLine = commandLine;
+    }
+
+    void stopAfterSteps(long n) {
+        this.stopAfterSteps = n;
+    }
+
+    public TrainingState run(boolean resume) throws IOException {
+        Path ckpt = o.out().resolve(CHECKPOINT_DIR);
+        boolean hasCheckpoint = Files.isRegularFile(ckpt.resolve(STATE));
+        if (hasCheckpoint && !resume) {
+            throw new IOException(o.out() + " already holds a training run; pass --resume to continue it, or choose another --out");
+        }
+        if (resume && !hasCheckpoint) throw new IOException("nothing to resume: no checkpoint in " + ckpt);
+        Files.createDirectories(ckpt);
+
+        List<ImageCaptions> trainImages = limit(data.train(), o.limitTrainImages());
+        List<ImageCaptions> devImages = limit(data.dev(), o.limitDevImages());
+        Vocabulary vocab;
+        if (resume) {
+            vocab = Vocabulary.load(ckpt.resolve(ModelBundle.VOCAB));
+        } else {
+            List<String> caps = trainImages.stream().flatMap(i -> i.captions().stream()).toList();
+            vocab = Vocabulary.build(caps, o.minCount());
+            vocab.save(ckpt.resolve(ModelBundle.VOCAB));
+        }
+        TrainingSet train = new TrainingSet(trainImages, data.trainFeatures(), vocab, o.maxLength());
+        TrainingSet dev = new TrainingSet(devImages, data.devFeatures(), vocab, o.maxLength());
+        if (train.pairs().isEmpty()) throw new IOException("the training split is empty");
+        log.info("train: {} images, {} captions ({} cut to {} words), {} target tokens/epoch; dev: {} images; vocabulary {} words (min count {})",
+                train.images().size(), train.pairs().size(), train.truncatedCaptions(), o.maxLength(), train.targetTokens(),
+                dev.images().size(), vocab.size(), o.minCount());
+
+        FeatureSet.Meta meta = data.trainFeatures().meta();
+        if (!meta.weightsSha256().equals(data.devFeatures().meta().weightsSha256())) {
+            throw new IOException("train and dev features were computed with different encoder weights");
+        }
+        boolean attention = o.decoder() == org.captioner.model.DecoderType.ATTENTION;
+        DecoderConfig cfg = DecoderConfig.defaults(o.decoder(), vocab.size(), meta.vectorDim(), meta.gridSide() * meta.gridSide(), meta.gridChannels())
+                .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength());
+        TrainingState st;
+        CaptionDecoder dec;
+        if (resume) {
+            st = TrainingState.load(ckpt.resolve(STATE));
+            if (st.finished) {
+                log.info("training in {} already finished (best epoch {}, dev CIDEr-D {})", o.out(), st.bestEpoch, st.bestScore);
+                return st;
+            }
+            dec = Decoders.load(cfg, ckpt.resolve(ModelBundle.DECODER), true);
+            dec.setLearningRate(st.learningRate);
+            log.info("resuming at epoch {}, batch {} (step {}), learning rate {}", st.epoch, st.batchInEpoch, st.step, st.learningRate);
+        } else {
+            st = new TrainingState();
+            st.learningRate = o.learningRate();
+            dec = Decoders.create(cfg, o.learningRate(), o.seed());
+            log.info("{} decoder: {} parameters", o.decoder().id(), dec.parameterCount());
+        }
+        Nd4j.getRandom().setSeed(o.seed() + st.step); // dropout masks: repeatable for a given seed and position
+
+        BatchBuilder trainBatches = new BatchBuilder(data.trainFeatures().allVectors(),
+                attention ? new FeatureGrids(data.trainFeatures(), rows(train)) : null);
+        BatchBuilder devBatches = data.devFeatures() == data.trainFeatures() ? trainBatches
+                : new BatchBuilder(data.devFeatures().allVectors(), attention ? new FeatureGrids(data.devFeatures(), rows(dev)) : null);
+        long stepsThisProcess = 0;
+
+        while (st.epoch <= o.epochs()) {
+            List<List<TrainingSet.Pair>> batches = train.batches(o.batchSize(), o.seed(), st.epoch);
+            long t0 = System.nanoTime();
+            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("epoch " + st.epoch).setInitialMax(batches.size())
+                    .setUnit(" batches", 1).setUpdateIntervalMillis(2000).setMaxRenderedLength(110)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                pb.stepTo(st.batchInEpoch);
+                for (int bi = st.batchInEpoch; bi < batches.size(); bi++) {
+                    var batch = trainBatches.build(batches.get(bi));
+                    double loss = dec.fit(batch);
+                    if (!Double.isFinite(loss)) {
+                        throw new IOException("training diverged: loss is " + loss + " at epoch " + st.epoch + ", batch " + bi
+                                + "; the last good checkpoint (step " + st.step + ") is kept in " + ckpt + ". Try a lower --lr.");
+                    }
+                    st.epochLossSum += loss * batch.tokens();
+                    st.epochTokens += batch.tokens();
+                    st.batchInEpoch = bi + 1;
+                    st.step++;
+                    stepsThisProcess++;
+                    pb.step();
+                    if (st.batchInEpoch % 20 == 0) {
+                        double secs = st.epochTrainSeconds + (System.nanoTime() - t0) / 1e9;
+                        pb.setExtraMessage(String.format(" loss %.3f, %.0f tok/s", st.epochLossSum / st.epochTokens, st.epochTokens / secs));
+                    }
+                    if (o.checkpointEvery() > 0 && st.step % o.checkpointEvery() == 0) {
+                        st.epochTrainSeconds += (System.nanoTime() - t0) / 1e9;
+                        t0 = System.nanoTime();
+                        checkpoint(dec, st, ckpt);
+                    }
+                    if (stopAfterSteps > 0 && stepsThisProcess >= stopAfterSteps) return st;
+                }
+            }
+            st.epochTrainSeconds += (System.nanoTime() - t0) / 1e9;
+            endOfEpoch(st, dec, dev, devBatches, vocab, meta);
+            checkpoint(dec, st, ckpt);
+            if (st.finished) break;
+        }
+        st.finished = true;
+        checkpoint(dec, st, ckpt);
+        log.info("done: best epoch {} with dev CIDEr-D {}; model in {}", st.bestEpoch, String.format("%.4f", st.bestScore), o.out());
+        return st;
+    }
+
+    private void endOfEpoch(TrainingState st, CaptionDecoder dec, TrainingSet dev, BatchBuilder devBatches, Vocabulary vocab,
+                            FeatureSet.Meta meta) throws IOException {
+        long t0 = System.nanoTime();
+        Scores s = evaluate(dec, dev, devBatches, vocab, DecodeOptions.beam(o.devBeam()).withMaxLength(o.maxLength()));
+        double decodeSecs = (System.nanoTime() - t0) / 1e9;
+        double loss = st.epochLossSum / Math.max(1, st.epochTokens);
+        double tps = st.epochTokens / Math.max(1e-9, st.epochTrainSeconds);
+        Map<String, Object> row = st.newHistoryRow();
+        row.put("epoch", st.epoch);
+        row.put("step", st.step);
+        row.put("train_loss", loss);
+        row.put("tokens_per_s", tps);
+        row.put("train_seconds", st.epochTrainSeconds);
+        for (String k : Scores.METRICS) row.put("dev_" + k, s.get(k));
+        row.put("decode_seconds", decodeSecs);
+        row.put("dev_images", s.images());
+        row.put("learning_rate", st.learningRate);
+        log.info(String.format("epoch %d: loss %.4f, %.0f tokens/s, %.0f s; dev (beam %d, %d images) CIDEr-D %.4f BLEU-4 %.4f BLEU-1 %.4f ROUGE-L %.4f, decoded in %.1f s",
+                st.epoch, loss, tps, st.epochTrainSeconds, o.devBeam(), s.images(), s.get("CIDEr-D"), s.get("BLEU-4"), s.get("BLEU-1"),
+                s.get("ROUGE-L"), decodeSecs));
+        if (s.get("CIDEr-D") > st.bestScore) {
+            st.bestScore = s.get("CIDEr-D");
+            st.bestEpoch = st.epoch;
+            st.epochsWithoutImprovement = 0;
+            ModelBundle.save(o.out(), dec, vocab, meta.encoder(), meta.weightsSha256(), provenance(st, dev, vocab, meta));
+            log.info("epoch {} is the best so far: saved to {}", st.epoch, o.out());
+        } else {
+            st.epochsWithoutImprovement++;
+            st.learningRate *= o.lrDecay();
+            dec.setLearningRate(st.learningRate);
+            log.info("no improvement for {} epoch(s): learning rate now {}", st.epochsWithoutImprovement, st.learningRate);
+            if (st.epochsWithoutImprovement >= o.patience()) {
+                log.info("early stop: {} epochs without improvement", o.patience());
+                st.finished = true;
+            }
+        }
+        writeCsv(st);
+        st.epoch++;
+        st.batchInEpoch = 0;
+        st.epochLossSum = 0;
+        st.epochTokens = 0;
+        st.epochTrainSeconds = 0;
+    }
+
+    /** Captions the dev images and scores them. */
+    public static Scores evaluate(CaptionDecoder dec, TrainingSet dev, BatchBuilder features, Vocabulary vocab, DecodeOptions opts) {
+        CaptionSearch search = new CaptionSearch(dec);
+        List<String> keys = new ArrayList<>(), hyps = new ArrayList<>();
+        List<List<String>> refs = new ArrayList<>();
+        int chunk = 100;
+        for (int s = 0; s < dev.images().size(); s += chunk) {
+            List<TrainingSet.Pair> pseudo = new ArrayList<>();
+            for (int i = s; i < Math.min(dev.images().size(), s + chunk); i++) pseudo.add(new TrainingSet.Pair(i, dev.featureRow(i), new int[] {Vocabulary.END}));
+            var b = features.build(pseudo);
+            List<List<Hypothesis>> out = search.generate(b.vectors(), b.grids(), opts);
+            for (int i = 0; i < pseudo.size(); i++) {
+                ImageCaptions ic = dev.images().get(s + i);
+                keys.add(ic.file());
+                hyps.add(String.join(" ", vocab.decode(out.get(i).get(0).tokens())));
+                refs.add(ic.captions());
+            }
+        }
+        return Scores.of(keys, hyps, refs);
+    }
+
+    private void checkpoint(CaptionDecoder dec, TrainingState st, Path ckpt) throws IOException {
+        // Parameters first, then the state that points at them: a kill between the two resumes from a consistent pair
+        // at worst one checkpoint late (the optimizer may have moved on by up to N steps, which is the promise).
+        dec.save(ckpt.resolve(ModelBundle.DECODER), true);
+        st.save(ckpt.resolve(STATE));
+    }
+
+    private void writeCsv(TrainingState st) throws IOException {
+        if (st.history.isEmpty()) return;
+        List<String> cols = new ArrayList<>(st.history.get(0).keySet());
+        StringBuilder sb = new StringBuilder(String.join(",", cols)).append('\n');
+        for (Map<String, Object> r : st.history) {
+            sb.append(cols.stream().map(c -> String.valueOf(r.get(c))).collect(Collectors.joining(","))).append('\n');
+        }
+        AtomicFiles.writeString(o.out().resolve(LOG_CSV), sb.toString());
+    }
+
+    private ObjectNode provenance(TrainingState st, TrainingSet dev, Vocabulary vocab, FeatureSet.Meta meta) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("captioner_version", "0.1.0");
+        n.put("created", Instant.now().toString());
+        n.put("command", commandLine);
+        n.put("data", data.description());
+        n.put("train_images", o.limitTrainImages() > 0 ? Math.min(o.limitTrainImages(), data.train().size()) : data.train().size());
+        n.put("dev_images", dev.images().size());
+        n.put("vocabulary_size", vocab.size());
+        n.put("encoder", meta.encoder());
+        n.put("encoder_weights_sha256", meta.weightsSha256());
+        n.put("features", data.trainFeatures().dir().toString());
+        n.set("options", JSON.valueToTree(o));
+        n.put("best_epoch", st.bestEpoch);
+        n.put("epochs_run", st.epoch);
+        n.set("history", JSON.valueToTree(st.history));
+        n.put("java", System.getProperty("java.version"));
+        n.put("cores", Runtime.getRuntime().availableProcessors());
+        return n;
+    }
+
+    private static List<ImageCaptions> limit(List<ImageCaptions> l, int n) {
+        return n > 0 && n < l.size() ? l.subList(0, n) : l;
+    }
+
+    private static int[] rows(TrainingSet t) {
+        int[] r = new int[t.images().size()];
+        for (int i = 0; i < r.length; i++) r[i] = t.featureRow(i);
+        return r;
+    }
+}

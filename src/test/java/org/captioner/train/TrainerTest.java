@@ -1,0 +1,122 @@
+package org.captioner.train;
+
+import org.captioner.data.CaptionDataset;
+import org.captioner.encoder.NativeSetup;
+import org.captioner.features.FeatureSet;
+import org.captioner.model.DecoderType;
+import org.captioner.model.ModelBundle;
+import org.captioner.testing.TinyData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TrainerTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void setup() {
+        NativeSetup.init();
+    }
+
+    TrainOptions options(Path out, int epochs, double dropout, int checkpointEvery) {
+        return new TrainOptions(DecoderType.LSTM, out, epochs, 8, 5e-3, 0.8, 5, 1, 20, 42, checkpointEvery, 3,
+                16, 32, dropout, 0, 0, 1.0);
+    }
+
+    Trainer.Data data(FeatureSet fs) throws IOException {
+        CaptionDataset ds = CaptionDataset.load(dir.resolve("captions.tsv"));
+        return new Trainer.Data(ds.images(), ds.images().subList(0, 12), fs, fs, "tiny");
+    }
+
+    @Test
+    void trainsSavesBestBundleAndLogs() throws Exception {
+        TinyData.write(dir, 30, 1);
+        Path out = dir.resolve("model");
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            TrainingState st = new Trainer(options(out, 6, 0.0, 0), data(fs), "test").run(false);
+            assertTrue(st.finished);
+            assertTrue(st.bestScore > 1.0, "dev CIDEr-D " + st.bestScore);
+            List<String> csv = Files.readAllLines(out.resolve(Trainer.LOG_CSV));
+            assertTrue(csv.get(0).startsWith("epoch,step,train_loss,tokens_per_s"), csv.get(0));
+            assertEquals(7, csv.size());
+            double first = Double.parseDouble(csv.get(1).split(",")[2]), last = Double.parseDouble(csv.get(6).split(",")[2]);
+            assertTrue(last < first, "loss " + first + " -> " + last);
+            ModelBundle b = ModelBundle.load(out);
+            assertEquals("squeezenet", b.encoder());
+            assertEquals("tiny-fixture", b.encoderWeightsSha256());
+            assertEquals(st.bestEpoch, b.training().get("best_epoch").asInt());
+            // A second run into the same folder must not silently overwrite it.
+            IOException e = assertThrows(IOException.class, () -> new Trainer(options(out, 6, 0.0, 0), data(fs), "test").run(false));
+            assertTrue(e.getMessage().contains("--resume"), e.getMessage());
+        }
+    }
+
+    @Test
+    void interruptedRunResumesFromCheckpointAndMatchesAnUninterruptedOne() throws Exception {
+        TinyData.write(dir, 24, 2);
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            Path a = dir.resolve("a"), b = dir.resolve("b");
+            new Trainer(options(a, 2, 0.0, 2), data(fs), "test").run(false);
+
+            Trainer interrupted = new Trainer(options(b, 2, 0.0, 2), data(fs), "test");
+            interrupted.stopAfterSteps(5); // "killed" after step 5; the last checkpoint is step 4
+            interrupted.run(false);
+            TrainingState saved = TrainingState.load(b.resolve("checkpoint/state.json"));
+            assertEquals(4, saved.step);
+            TrainingState done = new Trainer(options(b, 2, 0.0, 2), data(fs), "test").run(true);
+            assertTrue(done.finished);
+
+            INDArray pa = params(a);
+            INDArray pb = params(b);
+            assertEquals(pa.length(), pb.length());
+            assertTrue(pa.equalsWithEps(pb, 1e-4), "resumed run diverged from the uninterrupted one");
+            assertEquals(TrainingState.load(a.resolve("checkpoint/state.json")).step, done.step);
+        }
+    }
+
+    static INDArray params(Path bundle) throws IOException {
+        return org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(bundle.resolve("checkpoint/decoder.zip").toFile(), false).params();
+    }
+
+    @Test
+    void resumeWithoutCheckpointAndNaNAreClearErrors() throws Exception {
+        TinyData.write(dir, 12, 3);
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            IOException e = assertThrows(IOException.class, () -> new Trainer(options(dir.resolve("x"), 1, 0, 0), data(fs), "t").run(true));
+            assertTrue(e.getMessage().contains("nothing to resume"), e.getMessage());
+        }
+        // Corrupt features (NaN) make the loss NaN: training stops with a clear message and keeps the last checkpoint.
+        try (var w = org.captioner.features.NpyWriter.open(dir.resolve("features/vectors.npy"), org.captioner.features.NpyWriter.Dtype.FLOAT32,
+                new long[] {TinyData.DIM}, 0)) {
+            float[] nanRow = new float[TinyData.DIM];
+            java.util.Arrays.fill(nanRow, Float.NaN);
+            for (int i = 0; i < 12; i++) w.append(nanRow);
+        }
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            Exception nan = assertThrows(IOException.class, () -> new Trainer(options(dir.resolve("nan"), 3, 0, 1), data(fs), "t").run(false));
+            assertTrue(nan.getMessage().contains("diverged") && nan.getMessage().contains("last good checkpoint"), nan.getMessage());
+        }
+    }
+
+    @Test
+    void imagesWithoutFeaturesAreAnErrorWhenNoneHaveThem() throws Exception {
+        TinyData.write(dir, 6, 4);
+        Files.writeString(dir.resolve("other.tsv"), "nothere.jpg\ta cat\n");
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            CaptionDataset other = CaptionDataset.load(dir.resolve("other.tsv"));
+            Trainer.Data d = new Trainer.Data(other.images(), other.images(), fs, fs, "x");
+            IOException e = assertThrows(IOException.class, () -> new Trainer(options(dir.resolve("m"), 1, 0, 0), d, "t").run(false));
+            assertTrue(e.getMessage().contains("none of the 1 images has features"), e.getMessage());
+        }
+    }
+}
