@@ -15,10 +15,10 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String err) {
+    public record Run(int code, String err) {
     }
 
-    static Run run(String... args) {
+    public static Run run(String... args) {
         CommandLine cl = Main.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));

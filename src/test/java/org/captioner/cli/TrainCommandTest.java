@@ -1,0 +1,55 @@
+package org.captioner.cli;
+
+import org.captioner.model.ModelBundle;
+import org.captioner.testing.TinyData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TrainCommandTest {
+    @TempDir
+    Path dir;
+
+    /** The README's Maven route: mvn -q exec:java -Dexec.args="train ...", on a tiny data set; then decode + evaluate. */
+    @Test
+    void tinyTrainingThroughMavenExecThenDecodeAndEvaluate() throws Exception {
+        TinyData.write(dir, 18, 5);
+        Path caps = dir.resolve("captions.tsv"), feats = dir.resolve("features"), out = dir.resolve("model");
+        String args = "train --data tsv --captions " + caps + " --dev-captions " + caps + " --features " + feats
+                + " --decoder lstm --out " + out + " --epochs 2 --batch 8 --min-count 1 --embed 16 --hidden 32 --lr 5e-3";
+        Process p = new ProcessBuilder("mvn", "-q", "-B", "-o", "exec:java", "-Dexec.args=" + args)
+                .directory(Path.of("").toAbsolutePath().toFile()).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+        assertEquals(0, p.exitValue(), log);
+        assertTrue(log.contains("epoch 2:") && log.contains("tokens/s"), log);
+        ModelBundle.load(out);
+        assertEquals(3, Files.readAllLines(out.resolve("training-log.csv")).size());
+
+        Path results = dir.resolve("dev.jsonl");
+        assertEquals(0, CliTest.run("decode", "--model", out.toString(), "--features", feats.toString(), "--out", results.toString()).code());
+        assertEquals(18, Files.readAllLines(results).size());
+        var r = org.captioner.eval.EvaluateCommandTest.run("evaluate", "--refs", caps.toString(), "--results", results.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"images\":18"), r.out());
+    }
+
+    @Test
+    void badTrainingOptionsAreUsageErrors() {
+        var r = CliTest.run("train", "--data", "imagenet", "--captions", "x", "--features", "y", "--out", dir.toString());
+        assertEquals(Main.EXIT_USAGE, r.code());
+        assertTrue(r.err().contains("unknown --data 'imagenet'"), r.err());
+        r = CliTest.run("train", "--data", "tsv", "--captions", "x", "--features", "y", "--out", dir.toString(), "--lr", "5");
+        assertEquals(Main.EXIT_USAGE, r.code());
+        assertTrue(r.err().contains("--lr must be in"), r.err());
+        r = CliTest.run("train", "--data", "tsv", "--captions", "x", "--features", "y", "--out", dir.toString(), "--decoder", "gru");
+        assertTrue(r.err().contains("unknown decoder 'gru'"), r.err());
+    }
+}
