@@ -70,26 +70,20 @@ public final class FeatureExtractor {
         Path namesFile = outDir.resolve(NAMES);
         List<String> done = completeLines(namesFile);
         var type = encoder.type();
-        long[] gridRow = {type.gridCells(), type.gridChannels};
-        try (NpyWriter vec = NpyWriter.open(outDir.resolve(VECTORS), NpyWriter.Dtype.FLOAT32, new long[] {type.vectorSize}, done.size());
-             NpyWriter grid = NpyWriter.open(outDir.resolve(GRID), gridDtype, gridRow, done.size())) {
-            // Rows present in all three files are the ones that count; cut the rest.
-            int keep = (int) Math.min(done.size(), Math.min(vec.rows(), grid.rows()));
-            if (keep < vec.rows() || keep < grid.rows()) {
-                vec.close();
-                grid.close();
-                return reopenAndRun(inputs, outDir, done.subList(0, keep));
-            }
+        // Rows present in names.txt and both arrays are the ones that count; the writers cut the rest.
+        int keep = (int) Math.min(done.size(), Math.min(rows(outDir.resolve(VECTORS)), rows(outDir.resolve(GRID))));
+        try (NpyWriter vec = NpyWriter.open(outDir.resolve(VECTORS), NpyWriter.Dtype.FLOAT32, new long[] {type.vectorSize}, keep);
+             NpyWriter grid = NpyWriter.open(outDir.resolve(GRID), gridDtype, new long[] {type.gridCells(), type.gridChannels}, keep)) {
             return extract(inputs, outDir, done.subList(0, keep), vec, grid);
         }
     }
 
-    private Summary reopenAndRun(List<ImageFiles.Input> inputs, Path outDir, List<String> done) throws IOException {
-        var type = encoder.type();
-        try (NpyWriter vec = NpyWriter.open(outDir.resolve(VECTORS), NpyWriter.Dtype.FLOAT32, new long[] {type.vectorSize}, done.size());
-             NpyWriter grid = NpyWriter.open(outDir.resolve(GRID), gridDtype, new long[] {type.gridCells(), type.gridChannels}, done.size())) {
-            return extract(inputs, outDir, done, vec, grid);
-        }
+    /** Complete rows of an existing .npy (from its size, since a crash can leave the header behind the data), else "unbounded". */
+    private static long rows(Path npy) throws IOException {
+        if (!Files.exists(npy) || Files.size(npy) < NpyWriter.HEADER_LEN) return Long.MAX_VALUE;
+        NpyReader.Header h = NpyReader.readHeader(npy);
+        int elemBytes = h.descr().equals("<f2") ? 2 : 4;
+        return (Files.size(npy) - h.dataOffset()) / (h.rowElems() * elemBytes);
     }
 
     private Summary extract(List<ImageFiles.Input> inputs, Path outDir, List<String> done, NpyWriter vec, NpyWriter grid) throws IOException {

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class CliTest {
+public class CliTest {
     @TempDir
     Path dir;
 

@@ -18,7 +18,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class EvaluateCommandTest {
+public class EvaluateCommandTest {
     @TempDir
     Path dir;
 
