@@ -11,14 +11,18 @@ public final class Decoders {
     public static CaptionDecoder create(DecoderConfig c, double learningRate, long seed) {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.create(c, learningRate, seed);
-            case ATTENTION -> throw new UnsupportedOperationException("the attention decoder is not implemented yet");
+            case ATTENTION -> AttentionDecoder.create(c, learningRate, 1.0, seed);
         };
+    }
+
+    public static CaptionDecoder create(DecoderConfig c, double learningRate, double attentionLambda, long seed) {
+        return c.type() == DecoderType.ATTENTION ? AttentionDecoder.create(c, learningRate, attentionLambda, seed) : create(c, learningRate, seed);
     }
 
     public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater) throws IOException {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.load(c, file, withUpdater);
-            case ATTENTION -> throw new UnsupportedOperationException("the attention decoder is not implemented yet");
+            case ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, 1.0);
         };
     }
 }

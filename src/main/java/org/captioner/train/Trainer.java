@@ -105,13 +105,15 @@ public final class Trainer {
                 log.info("training in {} already finished (best epoch {}, dev CIDEr-D {})", o.out(), st.bestEpoch, st.bestScore);
                 return st;
             }
-            dec = Decoders.load(cfg, ckpt.resolve(ModelBundle.DECODER), true);
+            dec = attention
+                    ? org.captioner.model.AttentionDecoder.load(cfg, ckpt.resolve(ModelBundle.DECODER), true, st.learningRate, o.attentionLambda())
+                    : Decoders.load(cfg, ckpt.resolve(ModelBundle.DECODER), true);
             dec.setLearningRate(st.learningRate);
             log.info("resuming at epoch {}, batch {} (step {}), learning rate {}", st.epoch, st.batchInEpoch, st.step, st.learningRate);
         } else {
             st = new TrainingState();
             st.learningRate = o.learningRate();
-            dec = Decoders.create(cfg, o.learningRate(), o.seed());
+            dec = Decoders.create(cfg, o.learningRate(), o.attentionLambda(), o.seed());
             log.info("{} decoder: {} parameters", o.decoder().id(), dec.parameterCount());
         }
         Nd4j.getRandom().setSeed(o.seed() + st.step); // dropout masks: repeatable for a given seed and position

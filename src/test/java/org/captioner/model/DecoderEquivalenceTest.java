@@ -28,6 +28,18 @@ class DecoderEquivalenceTest {
         NativeSetup.init();
     }
 
+    /** Random grids [n, CELLS, C], the same for every call with the same seed. */
+    static INDArray grids(int n, long seed) {
+        Random r = new Random(seed);
+        float[] g = new float[n * CELLS * C];
+        for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
+        return org.nd4j.linalg.factory.Nd4j.create(g, new long[] {n, CELLS, C}, 'c');
+    }
+
+    static CaptionBatch withGrids(CaptionBatch b, INDArray g) {
+        return new CaptionBatch(b.inputs(), b.targets(), b.mask(), b.vectors(), g, b.tokens());
+    }
+
     static CaptionDecoder decoder(DecoderType t) {
         DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8);
         return Decoders.create(c, 1e-2, 7);
@@ -41,13 +53,13 @@ class DecoderEquivalenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
+    @EnumSource(DecoderType.class)
     void trainingGraphAndStepwiseDecodingAgree(DecoderType t) {
         CaptionDecoder dec = decoder(t);
         float[][] vec = vectors(3, 1);
         List<TrainingSet.Pair> pairs = List.of(new TrainingSet.Pair(0, 0, new int[] {5, 6, 7, 8}),
                 new TrainingSet.Pair(1, 1, new int[] {9, 4}), new TrainingSet.Pair(2, 2, new int[] {10, 11, 4, 5, 6}));
-        CaptionBatch batch = new BatchBuilder(vec, null).build(pairs);
+        CaptionBatch batch = withGrids(new BatchBuilder(vec, null).build(pairs), grids(3, 9));
         INDArray seq = dec.sequenceProbabilities(batch);                  // [B, V, T]
         DecodingState st = dec.start(batch.vectors(), batch.grids());
         int steps = (int) batch.inputs().size(2);
@@ -65,7 +77,7 @@ class DecoderEquivalenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
+    @EnumSource(DecoderType.class)
     void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t) {
         CaptionDecoder dec = decoder(t);
         float[][] vec = vectors(2, 3);
@@ -75,18 +87,33 @@ class DecoderEquivalenceTest {
             pairs.add(new TrainingSet.Pair(1, 1, new int[] {7, 8, 9, 10}));
         }
         BatchBuilder bb = new BatchBuilder(vec, null);
-        CaptionBatch batch = bb.build(pairs);
+        INDArray g2 = grids(2, 11);
+        int[] rows = pairs.stream().mapToInt(TrainingSet.Pair::featureRow).toArray();
+        CaptionBatch batch = withGrids(bb.build(pairs), rows3(g2, rows));
         double first = dec.loss(batch), last = 0;
         for (int i = 0; i < 150; i++) last = dec.fit(batch);
         assertTrue(last < first / 5, t + ": loss " + first + " -> " + last);
-        List<List<Hypothesis>> out = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), null,
+        List<List<Hypothesis>> out = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), g2,
                 DecodeOptions.beam(3).withNbest(2));
         assertArrayEquals(new int[] {4, 5, 6}, out.get(0).get(0).tokens());
         assertArrayEquals(new int[] {7, 8, 9, 10}, out.get(1).get(0).tokens());
         assertEquals(2, out.get(0).size());
         assertTrue(out.get(0).get(0).logProb() >= out.get(0).get(1).logProb());
         for (List<Hypothesis> l : out) for (Hypothesis h : l) for (int w : h.tokens()) assertNotEquals(Vocabulary.UNK, w);
-        List<List<Hypothesis>> greedy = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), null, DecodeOptions.greedy());
+        List<List<Hypothesis>> greedy = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), g2, DecodeOptions.greedy());
         assertArrayEquals(new int[] {7, 8, 9, 10}, greedy.get(1).get(0).tokens());
+        if (t == DecoderType.ATTENTION) {
+            // One attention map per generated word plus <end>, each a distribution over the grid cells.
+            Hypothesis h = greedy.get(1).get(0);
+            assertEquals(h.tokens().length + 1, h.attention().size());
+            double sum = 0;
+            for (float f : h.attention().get(0)) sum += f;
+            assertEquals(1.0, sum, 1e-4);
+        }
+    }
+
+    static INDArray rows3(INDArray x, int[] rows) {
+        long[] s = x.shape();
+        return x.reshape(s[0], s[1] * s[2]).getRows(rows).reshape(rows.length, s[1], s[2]);
     }
 }

@@ -1,0 +1,236 @@
+package org.captioner;
+
+import org.captioner.decode.CaptionSearch;
+import org.captioner.decode.DecodeOptions;
+import org.captioner.decode.Hypothesis;
+import org.captioner.encoder.EncodedBatch;
+import org.captioner.encoder.EncoderType;
+import org.captioner.encoder.Encoders;
+import org.captioner.encoder.ImageEncoder;
+import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImageDecoder;
+import org.captioner.image.ImageLoadException;
+import org.captioner.model.DecoderType;
+import org.captioner.model.ModelBundle;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Captions images from Java code: the embedded API.
+ * <pre>{@code
+ * try (Captioner c = Captioner.builder().beam(3).build(Path.of("models/default"))) {
+ *     System.out.println(c.caption(Path.of("photo.jpg")).text());
+ * }
+ * }</pre>
+ * Pre-processing (decode, resize, normalise) is kept apart from the networks, as in DJL's predictors. The
+ * encoder weights are found as for the CLI ({@code CAPTIONER_WEIGHTS_DIR}, the DL4J zoo, or {@link Builder#weights})
+ * and must be the ones the model was trained with (checked by SHA-256). Safe for concurrent callers: network
+ * calls are serialised, image decoding is not.
+ */
+public final class Captioner implements AutoCloseable {
+    public static final String MODEL_PROPERTY = "captioner.model", MODEL_ENV = "CAPTIONER_MODEL";
+
+    private final ModelBundle model;
+    private final ImageEncoder encoder;
+    private final DecodeOptions options;
+    private final ImageDecoder decoder = new ImageDecoder();
+    private final CaffePreprocessor preprocessor;
+    private final CaptionSearch search;
+
+    private Captioner(ModelBundle model, ImageEncoder encoder, DecodeOptions options) {
+        this.model = model;
+        this.encoder = encoder;
+        this.options = options;
+        this.preprocessor = new CaffePreprocessor(encoder.type().inputSize);
+        this.search = new CaptionSearch(model.decoder());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static Captioner load(Path model) throws IOException {
+        return builder().build(model);
+    }
+
+    /** The bundled default model (see {@link #defaultModel()}). */
+    public static Captioner loadDefault() throws IOException {
+        return builder().build(defaultModel());
+    }
+
+    /**
+     * Where the default model is: {@code -Dcaptioner.model}, else {@code CAPTIONER_MODEL}, else {@code models/default}
+     * under the working directory or under the Captioner checkout these classes were loaded from.
+     */
+    public static Path defaultModel() throws IOException {
+        String p = System.getProperty(MODEL_PROPERTY);
+        if (p == null || p.isBlank()) p = System.getenv(MODEL_ENV);
+        if (p != null && !p.isBlank()) return Path.of(p);
+        List<Path> tried = new ArrayList<>();
+        Path cwd = Path.of("models", "default").toAbsolutePath();
+        tried.add(cwd);
+        if (Files.isDirectory(cwd)) return cwd;
+        try {
+            Path code = Path.of(Captioner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path d = code; d != null; d = d.getParent()) {
+                Path m = d.resolve("models").resolve("default");
+                if (Files.isDirectory(m)) return m;
+            }
+            tried.add(code.resolve("../../models/default").normalize());
+        } catch (URISyntaxException | RuntimeException ignored) {
+            // no code source: nothing more to try
+        }
+        throw new IOException("no default model found (looked in " + tried + "); pass --model or set " + MODEL_ENV);
+    }
+
+    public ModelBundle model() {
+        return model;
+    }
+
+    public Caption caption(Path image) throws IOException {
+        return caption(decoder.decode(image));
+    }
+
+    public Caption caption(InputStream image) throws IOException {
+        return caption(decoder.decode(image));
+    }
+
+    public Caption caption(BufferedImage image) {
+        float[] px = preprocessor.toBgrChw(toRgb(image));
+        int s = preprocessor.size();
+        return captionTensor(Nd4j.create(px, new long[] {1, 3, s, s}, 'c')).get(0);
+    }
+
+    /** Captions many files, batching them through the networks; a file that cannot be read throws (use the CLI to skip). */
+    public List<Caption> captionAll(List<Path> images) throws IOException {
+        List<Caption> out = new ArrayList<>();
+        int batch = 16, s = preprocessor.size();
+        for (int i = 0; i < images.size(); i += batch) {
+            List<Path> chunk = images.subList(i, Math.min(images.size(), i + batch));
+            float[] all = new float[chunk.size() * preprocessor.length()];
+            for (int j = 0; j < chunk.size(); j++) preprocessor.toBgrChw(decoder.decode(chunk.get(j)), all, j * preprocessor.length());
+            out.addAll(captionTensor(Nd4j.create(all, new long[] {chunk.size(), 3, s, s}, 'c')));
+        }
+        return out;
+    }
+
+    /** Captions preprocessed images [B, 3, H, W] (see {@link CaffePreprocessor}). */
+    public List<Caption> captionTensor(INDArray images) {
+        EncodedBatch enc;
+        List<List<Hypothesis>> hyps;
+        synchronized (this) {
+            enc = encoder.encode(images);
+            INDArray grids = model.config().type() == DecoderType.ATTENTION ? enc.grid() : null;
+            hyps = search.generate(enc.vectors(), grids, options);
+        }
+        List<Caption> out = new ArrayList<>();
+        for (List<Hypothesis> nb : hyps) {
+            List<Caption> all = new ArrayList<>();
+            for (Hypothesis h : nb) all.add(toCaption(h, List.of()));
+            Caption best = all.get(0);
+            out.add(new Caption(best.text(), best.score(), best.tokens(), all, best.attention()));
+        }
+        return out;
+    }
+
+    private Caption toCaption(Hypothesis h, List<Caption> nbest) {
+        List<String> words = model.vocabulary().decode(h.tokens());
+        return new Caption(String.join(" ", words), h.logProb(), words, nbest, h.attention());
+    }
+
+    private static BufferedImage toRgb(BufferedImage img) {
+        if (img.getType() == BufferedImage.TYPE_INT_RGB) return img;
+        try {
+            java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(img, "png", bos);
+            return new ImageDecoder().decode(bos.toByteArray());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot convert image: " + e.getMessage(), e);
+        }
+    }
+
+    public ImageDecoder imageDecoder() {
+        return decoder;
+    }
+
+    public CaffePreprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    public DecodeOptions options() {
+        return options;
+    }
+
+    @Override
+    public void close() {
+        // Networks hold off-heap arrays that ND4J frees with the objects; nothing else to release.
+    }
+
+    /** Options: beam width, n-best, sampling, maximum length, encoder weights. */
+    public static final class Builder {
+        private int beam = 3, nbest = 1, topK = 0, maxLength = -1;
+        private boolean sample;
+        private double temperature = 1.0, lengthAlpha = 0;
+        private long seed = 42;
+        private Path weights;
+
+        public Builder beam(int k) {
+            this.beam = k;
+            return this;
+        }
+
+        public Builder nbest(int n) {
+            this.nbest = n;
+            return this;
+        }
+
+        public Builder lengthAlpha(double a) {
+            this.lengthAlpha = a;
+            return this;
+        }
+
+        public Builder sample(double temperature, int topK, long seed) {
+            this.sample = true;
+            this.temperature = temperature;
+            this.topK = topK;
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder maxLength(int n) {
+            this.maxLength = n;
+            return this;
+        }
+
+        /** Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo). */
+        public Builder weights(Path file) {
+            this.weights = file;
+            return this;
+        }
+
+        public DecodeOptions decodeOptions(int modelMaxLength) {
+            int len = maxLength > 0 ? maxLength : modelMaxLength;
+            return new DecodeOptions(sample ? 1 : beam, nbest, lengthAlpha, sample, temperature, topK, len, false, seed);
+        }
+
+        public Captioner build(Path modelDir) throws IOException {
+            ModelBundle m = ModelBundle.load(modelDir);
+            DecodeOptions o = decodeOptions(m.config().maxLength());
+            ImageEncoder enc = Encoders.load(EncoderType.parse(m.encoder()), weights);
+            if (!enc.weightsSha256().equals(m.encoderWeightsSha256())) {
+                throw new IOException("the model in " + modelDir + " was trained on " + m.encoder() + " features from weights with SHA-256 "
+                        + m.encoderWeightsSha256() + ", but the weights found (" + enc.weightsSource() + ") have " + enc.weightsSha256());
+            }
+            return new Captioner(m, enc, o);
+        }
+    }
+}
