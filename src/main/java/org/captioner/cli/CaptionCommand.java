@@ -83,12 +83,12 @@ public final class CaptionCommand implements Callable<Integer> {
         }
         if (out == null && resume) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--resume needs --out");
         if (out != null && Files.exists(out) && !overwrite && !resume) {
-            System.err.println("error: " + out + " exists; pass --overwrite to replace it or --resume to continue it");
+            err().println("error: " + out + " exists; pass --overwrite to replace it or --resume to continue it");
             return Main.EXIT_FATAL;
         }
         List<ImageFiles.Input> all = ImageFiles.collect(inputs, recursive);
         if (all.isEmpty()) {
-            System.err.println("error: no images found in " + inputs);
+            err().println("error: no images found in " + inputs);
             return Main.EXIT_FATAL;
         }
         Set<String> done = resume && out != null && Files.exists(out) ? alreadyDone(out) : Set.of();
@@ -135,10 +135,15 @@ public final class CaptionCommand implements Callable<Integer> {
             if (tmp != null) Files.deleteIfExists(tmp);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.err.printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
+        err().printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
                 all.size() - todo.size(), secs, (ok + failed) / Math.max(secs, 1e-9), out == null ? "" : " -> " + out);
+        err().flush();
         if (ok == 0 && failed > 0) return Main.EXIT_FATAL;
         return failed > 0 ? Main.EXIT_PARTIAL : Main.EXIT_OK;
+    }
+
+    private java.io.PrintWriter err() {
+        return spec.commandLine().getErr();
     }
 
     private static Set<String> alreadyDone(Path file) throws IOException {

@@ -71,7 +71,7 @@ public final class FeaturesCommand implements Callable<Integer> {
         List<ImageFiles.Input> all = new ArrayList<>(ImageFiles.collect(inputs, recursive));
         if (list != null) all.addAll(ImageFiles.fromList(list, root));
         if (all.isEmpty()) {
-            System.err.println("error: no images found in " + (inputs.isEmpty() ? list : inputs));
+            spec.commandLine().getErr().println("error: no images found in " + (inputs.isEmpty() ? list : inputs));
             return Main.EXIT_FATAL;
         }
         ImageEncoder enc = Encoders.load(type, weights);

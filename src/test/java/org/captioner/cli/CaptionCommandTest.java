@@ -1,0 +1,147 @@
+package org.captioner.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.captioner.Caption;
+import org.captioner.Captioner;
+import org.captioner.model.DecoderConfig;
+import org.captioner.model.DecoderType;
+import org.captioner.model.Decoders;
+import org.captioner.model.ModelBundle;
+import org.captioner.testing.SharedData;
+import org.captioner.text.Vocabulary;
+import org.captioner.util.Hashing;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The caption command and the embedded API, with real SqueezeNet weights and a small untrained decoder. */
+class CaptionCommandTest {
+    @TempDir
+    static Path dir;
+    static Path model, images, weights;
+
+    @BeforeAll
+    static void setup() throws Exception {
+        weights = SharedData.squeezenetWeights();
+        Vocabulary v = Vocabulary.build(List.of("a dog runs on the grass", "a man rides a bike", "children play in water"), 1);
+        var dec = Decoders.create(DecoderConfig.defaults(DecoderType.LSTM, v.size(), 512, 169, 512).withSizes(16, 32, 0, 8), 1e-3, 1);
+        model = dir.resolve("model");
+        ModelBundle.save(model, dec, v, "squeezenet", Hashing.sha256(weights), new ObjectMapper().createObjectNode());
+        images = Files.createDirectories(dir.resolve("images"));
+        List<Path> src;
+        try (var s = Files.list(SharedData.require("data/coco/val2017"))) {
+            src = s.filter(p -> p.toString().endsWith(".jpg")).sorted().limit(5).toList();
+        }
+        for (Path p : src) Files.copy(p, images.resolve(p.getFileName()));
+        Files.writeString(images.resolve("zz-broken.jpg"), "not an image");
+    }
+
+    static CliTest.Run caption(String... extra) {
+        String[] base = {"caption", images.toString(), "--model", model.toString(), "--weights", weights.toString(), "--no-progress"};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return CliTest.run(all);
+    }
+
+    @Test
+    void jsonlWithErrorsResumeAndNoClobber() throws Exception {
+        Path out = dir.resolve("caps.jsonl");
+        CliTest.Run r = caption("--out", out.toString(), "--nbest", "2");
+        assertEquals(Main.EXIT_PARTIAL, r.code(), r.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(6, lines.size());
+        ObjectMapper m = new ObjectMapper();
+        JsonNode first = m.readTree(lines.get(0));
+        assertTrue(first.get("caption").asText().length() > 0 && first.has("score") && first.get("nbest").size() == 2, lines.get(0));
+        JsonNode bad = m.readTree(lines.get(5));
+        assertEquals("zz-broken.jpg", bad.get("image").asText());
+        assertTrue(bad.get("error").asText().contains("not a recognised image format"));
+
+        String before = Files.readString(out);
+        r = caption("--out", out.toString());
+        assertEquals(Main.EXIT_FATAL, r.code());
+        assertTrue(r.err().contains("--overwrite"), r.err());
+        assertEquals(before, Files.readString(out), "an existing output is never clobbered");
+
+        // Interrupted run: two captions lost and a torn line; --resume redoes exactly those.
+        Files.writeString(out, String.join("\n", lines.subList(0, 3)) + "\n{\"image\": \"000");
+        r = caption("--out", out.toString(), "--resume");
+        assertTrue(r.err().contains("3 skipped"), r.err());
+        List<String> resumed = Files.readAllLines(out);
+        assertEquals(6, resumed.size());
+        assertEquals(lines.subList(0, 3), resumed.subList(0, 3));
+    }
+
+    @Test
+    void csvAndCocoFormats() throws Exception {
+        Path csv = dir.resolve("caps.csv"), coco = dir.resolve("caps.json");
+        caption("--out", csv.toString(), "--format", "csv");
+        List<String> rows = Files.readAllLines(csv);
+        assertEquals("image,caption,score", rows.get(0));
+        assertEquals(6, rows.size());
+        caption("--out", coco.toString(), "--format", "coco");
+        JsonNode arr = new ObjectMapper().readTree(coco.toFile());
+        assertEquals(5, arr.size());
+        assertTrue(arr.get(0).get("image_id").asLong() > 0, arr.get(0).toString());
+    }
+
+    @Test
+    void badOptionsAndMismatchedWeights() throws Exception {
+        assertEquals(Main.EXIT_USAGE, caption("--beam", "2", "--nbest", "3").code());
+        assertEquals(Main.EXIT_USAGE, caption("--format", "xml").code());
+        assertEquals(Main.EXIT_USAGE, caption("--beam", "0").code());
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Files.copy(model.resolve("config.json"), other.resolve("config.json"));
+        for (String f : List.of("vocab.json", "decoder.zip", "training.json")) Files.copy(model.resolve(f), other.resolve(f));
+        String cfg = Files.readString(other.resolve("config.json")).replace(Hashing.sha256(weights), "0000");
+        Files.writeString(other.resolve("config.json"), cfg);
+        CliTest.Run r = CliTest.run("caption", images.toString(), "--model", other.toString(), "--weights", weights.toString());
+        assertEquals(Main.EXIT_FATAL, r.code());
+        assertTrue(r.err().contains("was trained on squeezenet features from weights with SHA-256 0000"), r.err());
+    }
+
+    @Test
+    void embeddedApiIsConsistentAndThreadSafe() throws Exception {
+        List<Path> files;
+        try (var s = Files.list(images)) {
+            files = s.filter(p -> !p.toString().contains("broken")).sorted().toList();
+        }
+        try (Captioner c = Captioner.builder().beam(3).weights(weights).build(model)) {
+            Caption fromPath = c.caption(files.get(0));
+            Caption fromImage = c.caption(ImageIO.read(files.get(0).toFile()));
+            Caption fromStream;
+            try (var in = Files.newInputStream(files.get(0))) {
+                fromStream = c.caption(in);
+            }
+            assertEquals(fromPath.text(), fromStream.text());
+            assertEquals(fromPath.text(), fromImage.text());
+            List<Caption> all = c.captionAll(files);
+            assertEquals(files.size(), all.size());
+            assertEquals(fromPath.text(), all.get(0).text());
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<String>> fs = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    Path f = files.get(i % files.size());
+                    fs.add(pool.submit((Callable<String>) () -> c.caption(f).text()));
+                }
+                for (int i = 0; i < 8; i++) assertEquals(all.get(i % files.size()).text(), fs.get(i).get());
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+}
