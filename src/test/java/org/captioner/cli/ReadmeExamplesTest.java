@@ -34,11 +34,16 @@ class ReadmeExamplesTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.MINUTES));
         assertEquals(0, p.exitValue(), "command: " + cmd + "\n" + out);
-        Path outDir = Path.of(cmd.replaceAll(".*--out (\\S+).*", "$1"));
+        Path outFile = Path.of(cmd.replaceAll(".*--out (\\S+).*", "$1"));
         long images;
         try (var s = Files.list(SharedData.root().resolve("data/coco/val2017"))) {
             images = s.filter(f -> f.toString().endsWith(".jpg")).count();
         }
-        assertEquals(images, Files.readAllLines(outDir.resolve("names.txt")).size(), out);
+        List<String> lines = Files.readAllLines(outFile);
+        assertEquals(images, lines.size(), out);
+        for (String line : lines) {
+            var n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+            assertTrue(n.has("caption") && n.get("caption").asText().split(" ").length >= 2, line);
+        }
     }
 }
