@@ -3,15 +3,14 @@ package org.captioner.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.captioner.data.CaptionDataset;
 import org.captioner.data.ImageCaptions;
-import org.captioner.decode.CaptionSearch;
+import org.captioner.train.BatchBuilder;
+import org.captioner.train.FeatureGrids;
 import org.captioner.decode.DecodeOptions;
 import org.captioner.decode.Hypothesis;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.features.FeatureSet;
 import org.captioner.model.ModelBundle;
 import org.captioner.util.AtomicFiles;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,34 +62,19 @@ public final class DecodeCommand implements Callable<Integer> {
                 names.addAll(fs.names());
             }
             if (names.isEmpty()) throw new IllegalArgumentException("no images to decode");
-            float[][] vectors = fs.allVectors();
-            CaptionSearch search = new CaptionSearch(m.decoder());
+            int[] rows = names.stream().mapToInt(fs::row).toArray();
+            boolean attention = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
+            BatchBuilder features = new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null);
             DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength());
-            StringBuilder sb = new StringBuilder();
             long t0 = System.nanoTime();
-            for (int s = 0; s < names.size(); s += batch) {
-                List<String> chunk = names.subList(s, Math.min(names.size(), s + batch));
-                int d = vectors[0].length;
-                float[] v = new float[chunk.size() * d];
-                for (int i = 0; i < chunk.size(); i++) System.arraycopy(vectors[fs.row(chunk.get(i))], 0, v, i * d, d);
-                INDArray grids = null;
-                if (m.config().type() == org.captioner.model.DecoderType.ATTENTION) {
-                    float[] g = new float[chunk.size() * m.config().gridCells() * m.config().gridChannels()];
-                    for (int i = 0; i < chunk.size(); i++) {
-                        float[] gi = fs.grid(fs.row(chunk.get(i)));
-                        System.arraycopy(gi, 0, g, i * gi.length, gi.length);
-                    }
-                    grids = Nd4j.create(g, new long[] {chunk.size(), m.config().gridCells(), m.config().gridChannels()}, 'c');
-                }
-                List<List<Hypothesis>> hyps = search.generate(Nd4j.create(v, new long[] {chunk.size(), d}, 'c'), grids, opts);
-                for (int i = 0; i < chunk.size(); i++) {
-                    Hypothesis h = hyps.get(i).get(0);
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("image", chunk.get(i));
-                    row.put("caption", String.join(" ", m.vocabulary().decode(h.tokens())));
-                    row.put("score", h.logProb());
-                    sb.append(json.writeValueAsString(row)).append('\n');
-                }
+            List<Hypothesis> best = features.caption(m.decoder(), rows, opts, batch);
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < rows.length; i++) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("image", names.get(i));
+                row.put("caption", String.join(" ", m.vocabulary().decode(best.get(i).tokens())));
+                row.put("score", best.get(i).logProb());
+                sb.append(json.writeValueAsString(row)).append('\n');
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             AtomicFiles.writeString(out, sb.toString());

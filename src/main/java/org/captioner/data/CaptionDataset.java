@@ -1,8 +1,6 @@
 package org.captioner.data;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -101,13 +99,7 @@ public final class CaptionDataset {
     }
 
     static JsonNode readJson(Path file) throws IOException {
-        try {
-            return new ObjectMapper().readTree(file.toFile());
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new IOException("malformed JSON in " + file + (loc == null ? "" : " at line " + loc.getLineNr()
-                    + ", column " + loc.getColumnNr()) + ": " + e.getOriginalMessage(), e);
-        }
+        return org.captioner.util.Json.read(file);
     }
 
     /** COCO captions JSON: {@code images[] {id, file_name}}, {@code annotations[] {image_id, caption}}. */

@@ -1,8 +1,6 @@
 package org.captioner.eval;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.captioner.data.TabularFiles;
 
 import java.io.IOException;
@@ -24,8 +22,6 @@ public record CaptionResults(List<Entry> entries, int errorLines) {
             return imageId >= 0 ? "image_id " + imageId : image;
         }
     }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static CaptionResults read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IOException("no such file: " + file);
@@ -73,13 +69,6 @@ public record CaptionResults(List<Entry> entries, int errorLines) {
     }
 
     private static JsonNode parse(Path file, String text, int lineNo) throws IOException {
-        try {
-            return JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            String where = lineNo > 0 ? " at line " + lineNo + (loc == null ? "" : ", column " + loc.getColumnNr())
-                    : (loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr());
-            throw new IOException("malformed JSON in " + file + where + ": " + e.getOriginalMessage(), e);
-        }
+        return org.captioner.util.Json.parse(file, text, lineNo);
     }
 }

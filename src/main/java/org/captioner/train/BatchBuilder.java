@@ -18,6 +18,29 @@ public final class BatchBuilder {
         this.grids = grids;
     }
 
+    /** Image vectors [n, D] and, for attention, grids [n, cells, C] of feature rows: what decoding needs. */
+    public record Features(INDArray vectors, INDArray grids) {
+    }
+
+    public Features features(int[] rows) {
+        int d = vectors[0].length;
+        float[] v = new float[rows.length * d];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(vectors[rows[i]], 0, v, i * d, d);
+        return new Features(Nd4j.create(v, new long[] {rows.length, d}, 'c'), grids == null ? null : grids.rows(rows));
+    }
+
+    /** Captions feature rows in chunks; the best hypothesis per row. */
+    public List<org.captioner.decode.Hypothesis> caption(org.captioner.model.CaptionDecoder decoder, int[] rows,
+                                                         org.captioner.decode.DecodeOptions options, int chunk) {
+        org.captioner.decode.CaptionSearch search = new org.captioner.decode.CaptionSearch(decoder);
+        List<org.captioner.decode.Hypothesis> out = new java.util.ArrayList<>(rows.length);
+        for (int s = 0; s < rows.length; s += chunk) {
+            Features f = features(java.util.Arrays.copyOfRange(rows, s, Math.min(rows.length, s + chunk)));
+            for (List<org.captioner.decode.Hypothesis> nb : search.generate(f.vectors(), f.grids(), options)) out.add(nb.get(0));
+        }
+        return out;
+    }
+
     public CaptionBatch build(List<TrainingSet.Pair> pairs) {
         int b = pairs.size();
         int t = 0;

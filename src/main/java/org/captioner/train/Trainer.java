@@ -7,7 +7,6 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.data.ImageCaptions;
 import org.captioner.data.TrainingSet;
-import org.captioner.decode.CaptionSearch;
 import org.captioner.decode.DecodeOptions;
 import org.captioner.decode.Hypothesis;
 import org.captioner.eval.Scores;
@@ -213,21 +212,15 @@ public final class Trainer {
 
     /** Captions the dev images and scores them. */
     public static Scores evaluate(CaptionDecoder dec, TrainingSet dev, BatchBuilder features, Vocabulary vocab, DecodeOptions opts) {
-        CaptionSearch search = new CaptionSearch(dec);
+        int[] rows = rows(dev);
+        List<Hypothesis> best = features.caption(dec, rows, opts, 100);
         List<String> keys = new ArrayList<>(), hyps = new ArrayList<>();
         List<List<String>> refs = new ArrayList<>();
-        int chunk = 100;
-        for (int s = 0; s < dev.images().size(); s += chunk) {
-            List<TrainingSet.Pair> pseudo = new ArrayList<>();
-            for (int i = s; i < Math.min(dev.images().size(), s + chunk); i++) pseudo.add(new TrainingSet.Pair(i, dev.featureRow(i), new int[] {Vocabulary.END}));
-            var b = features.build(pseudo);
-            List<List<Hypothesis>> out = search.generate(b.vectors(), b.grids(), opts);
-            for (int i = 0; i < pseudo.size(); i++) {
-                ImageCaptions ic = dev.images().get(s + i);
-                keys.add(ic.file());
-                hyps.add(String.join(" ", vocab.decode(out.get(i).get(0).tokens())));
-                refs.add(ic.captions());
-            }
+        for (int i = 0; i < rows.length; i++) {
+            ImageCaptions ic = dev.images().get(i);
+            keys.add(ic.file());
+            hyps.add(String.join(" ", vocab.decode(best.get(i).tokens())));
+            refs.add(ic.captions());
         }
         return Scores.of(keys, hyps, refs);
     }
