@@ -1,13 +1,11 @@
 package org.captioner.model;
 
 import org.captioner.util.AtomicFiles;
-import org.nd4j.autodiff.samediff.SDIndex;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.AdamUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -15,13 +13,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
@@ -38,13 +33,13 @@ import java.util.zip.ZipOutputStream;
  *   z_t      = sigmoid(h_{t-1} W_beta + b_beta) * sum_i p_ti a_i   [B,C]   gated context
  *   gates    = x_t W_x + z_t W_z + h_{t-1} W_h + b                 [B,4H]  LSTM input is [x_t; z_t]
  *   h_t      = LSTM(gates, c_{t-1});  y_t = dropout(h_t) W_out + b [B,V]
- *   loss     = mean over target tokens of -log p(w_t) + lambda * sum_i (1 - sum_t p_ti)^2 / B
+ *   loss     = mean over target tokens of -log p(w_t) + lambda * mean_b sum_i (1 - sum_t p_ti)^2
  * </pre>
- * Training: a SameDiff graph unrolled over the batch's T steps (one graph per caption length, all sharing
- * the same parameter arrays), gradients from SameDiff, Adam and global-norm clipping applied here.
- * Decoding: the same formulas with plain ND4J operations on the same arrays ({@link #step}).
- * M2.1 workarounds: word embeddings are one-hot x E products (the gradient of gather crashes), grid
- * projections are reshape + mmul (tensorMmul's backward crashes).
+ * Training runs a hand-written batched forward and backward pass (back-propagation through time) on ND4J
+ * matrix operations, checked against finite differences ({@code AttentionGradientTest}). Why not SameDiff: in
+ * 1.0.0-M2.1 the unrolled graph trained at 48 tokens/s here (per-op overhead), and the gradients of gather,
+ * tensorMmul and logSoftmax(dim) crash. The grid projection a_i W_a is computed once per batch; decoding
+ * ({@link #step}) uses the same formulas and arrays.
  */
 public final class AttentionDecoder implements CaptionDecoder {
     private static final double CLIP_NORM = 5.0;
@@ -56,7 +51,6 @@ public final class AttentionDecoder implements CaptionDecoder {
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final Map<String, AdamUpdater> adam = new HashMap<>();
     private final Map<String, INDArray> adamState = new HashMap<>();
-    private final Map<Integer, SameDiff> graphs = new HashMap<>();
     private double learningRate;
     private int iteration;
     private final Random dropoutRng;
@@ -69,6 +63,11 @@ public final class AttentionDecoder implements CaptionDecoder {
     }
 
     public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed) {
+        return create(c, learningRate, lambda, seed, DataType.FLOAT);
+    }
+
+    /** With parameters in {@code dtype} (DOUBLE for gradient checks). */
+    public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed, DataType dtype) {
         AttentionDecoder d = new AttentionDecoder(c, learningRate, lambda, seed);
         int v = c.vocabSize(), e = c.embedSize(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden();
         Nd4j.getRandom().setSeed(seed);
@@ -76,8 +75,8 @@ public final class AttentionDecoder implements CaptionDecoder {
                 {ch, h}, {1, h}, {ch, h}, {1, h}, {h, v}, {1, v}};
         for (int i = 0; i < PARAMS.length; i++) {
             long[] s = shapes[i];
-            INDArray p = PARAMS[i].startsWith("b") ? Nd4j.zeros(DataType.FLOAT, s)
-                    : Nd4j.randn(DataType.FLOAT, s).muli(Math.sqrt(2.0 / (s[0] + s[1])));   // Xavier (normal)
+            INDArray p = PARAMS[i].startsWith("b") ? Nd4j.zeros(dtype, s)
+                    : Nd4j.randn(dtype, s).muli(Math.sqrt(2.0 / (s[0] + s[1])));            // Xavier (normal)
             d.params.put(PARAMS[i], p);
         }
         d.params.get("b").get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
@@ -90,7 +89,7 @@ public final class AttentionDecoder implements CaptionDecoder {
         for (String n : PARAMS) {
             INDArray p = params.get(n);
             AdamUpdater u = new AdamUpdater(new Adam(learningRate));
-            INDArray state = adamState.computeIfAbsent(n, k -> Nd4j.zeros(DataType.FLOAT, 1, 2 * p.length()));
+            INDArray state = adamState.computeIfAbsent(n, k -> Nd4j.zeros(p.dataType(), 1, 2 * p.length()));
             u.setStateViewArray(state, p.shape(), 'c', false);
             adam.put(n, u);
         }
@@ -101,147 +100,210 @@ public final class AttentionDecoder implements CaptionDecoder {
         return c;
     }
 
-    // ---------------------------------------------------------------- training graph (SameDiff)
+    // ---------------------------------------------------------------- training: forward and backward by hand
 
-    /** The graph for captions of T steps; built once per T. */
-    private SameDiff graph(int t) {
-        return graphs.computeIfAbsent(t, this::buildGraph);
+    /** Loss (mean cross-entropy per target token, and the attention regulariser) and, when asked, gradients. */
+    public record Pass(double crossEntropy, double regulariser, Map<String, INDArray> gradients, INDArray probabilities) {
     }
 
-    private SameDiff buildGraph(int steps) {
-        SameDiff sd = SameDiff.create();
-        int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden();
-        Map<String, SDVariable> p = new HashMap<>();
-        for (String n : PARAMS) p.put(n, sd.var(n, params.get(n)));
-        SDVariable grid = sd.placeHolder("grid", DataType.FLOAT, -1, l, ch);               // [B,L,C]
-        SDVariable gridFlat = grid.reshape(-1, ch);                                       // [B*L,C]
-        SDVariable gridProj = gridFlat.mmul(p.get("W_a")).reshape(-1, l, a);              // [B,L,A]  a_i W_a, once per batch
-        SDVariable mean = grid.mean(1);                                                   // [B,C]
-        SDVariable hPrev = mean.mmul(p.get("W_h0")).add(p.get("b_h0"));                   // [B,H]
-        SDVariable cPrev = mean.mmul(p.get("W_c0")).add(p.get("b_c0"));                   // [B,H]
-        SDVariable tokenLoss = null, coverage = null;
-        SDVariable tokens = sd.placeHolder("tokens", DataType.FLOAT);                    // scalar: number of target tokens
+    private static INDArray sigmoid(INDArray x) {
+        return Transforms.sigmoid(x, true);
+    }
+
+    /** Column block k of width n: gates [B,4H] -> [B,H]. */
+    private static INDArray block(INDArray x, int k, int n) {
+        return x.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * n, (long) (k + 1) * n));
+    }
+
+    /**
+     * One teacher-forced pass over a batch. {@code train} applies dropout; {@code grads} runs the backward pass.
+     * Steps past a caption's end contribute nothing (their targets and attention are masked out, and no real step
+     * follows them), so the recurrence needs no special handling of padding.
+     */
+    public synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads) {
+        DataType dt = params.get("E").dataType();
+        int n = batch.size(), steps = (int) batch.inputs().size(2);
+        int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), v = c.vocabSize(), em = c.embedSize();
+        INDArray grid = batch.grids().castTo(dt);                                           // [B,L,C]
+        INDArray gridFlat = grid.reshape((long) n * l, ch);                                 // [B*L,C]
+        INDArray proj = gridFlat.mmul(params.get("W_a")).reshape(n, l, a);                  // [B,L,A]  a_i W_a, once
+        INDArray mean = grid.mean(1);                                                       // [B,C]
+        INDArray hPrev = mean.mmul(params.get("W_h0")).addiRowVector(params.get("b_h0"));  // [B,H]
+        INDArray cPrev = mean.mmul(params.get("W_c0")).addiRowVector(params.get("b_c0"));  // [B,H]
+        float[] inIds = batch.inputs().dup('c').data().asFloat(), tgtIds = batch.targets().dup('c').data().asFloat();
+        float[] maskArr = batch.mask().dup('c').data().asFloat();
+        double keep = 1 - c.dropout();
+
+        // per-step caches for the backward pass
+        int[][] ids = new int[steps][n];
+        INDArray[] xs = new INDArray[steps], hs = new INDArray[steps + 1], cs = new INDArray[steps + 1], acts = new INDArray[steps],
+                alphas = new INDArray[steps], ctxs = new INDArray[steps], betas = new INDArray[steps], zs = new INDArray[steps],
+                gi = new INDArray[steps], gf = new INDArray[steps], go = new INDArray[steps], gg = new INDArray[steps],
+                tanhC = new INDArray[steps], drops = new INDArray[steps], probs = new INDArray[steps], masks = new INDArray[steps];
+        hs[0] = hPrev;
+        cs[0] = cPrev;
+        double ce = 0;
+        INDArray coverage = Nd4j.zeros(dt, n, l);                                           // [B,L] sum_t p_t (real steps)
+        INDArray allProbs = grads ? null : Nd4j.create(dt, n, v, steps);
         for (int t = 0; t < steps; t++) {
-            SDVariable in = sd.placeHolder("in" + t, DataType.FLOAT, -1, c.vocabSize());  // [B,V] one-hot input word
-            SDVariable tgt = sd.placeHolder("tgt" + t, DataType.FLOAT, -1, c.vocabSize()); // [B,V] one-hot target (zeros on padding)
-            SDVariable mask = sd.placeHolder("mask" + t, DataType.FLOAT, -1, 1);          // [B,1]
-            SDVariable drop = sd.placeHolder("drop" + t, DataType.FLOAT, -1, h);          // [B,H] inverted-dropout mask
-            SDVariable x = in.mmul(p.get("E"));                                           // [B,E]
-            // attention
-            SDVariable hAtt = hPrev.mmul(p.get("W_ha")).reshape(-1, 1, a);                // [B,1,A]
-            SDVariable act = sd.math().tanh(gridProj.add(hAtt));                          // [B,L,A]
-            SDVariable e = act.reshape(-1, a).mmul(p.get("w_att")).reshape(-1, l);        // [B,L]
-            SDVariable alpha = sd.nn().softmax(e, 1);                                     // [B,L]
-            SDVariable context = alpha.reshape(-1, l, 1).mul(grid).sum(1);                // [B,C]  sum_i p_i a_i
-            SDVariable gate = sd.nn().sigmoid(hPrev.mmul(p.get("W_beta")).add(p.get("b_beta"))); // [B,C]
-            SDVariable z = gate.mul(context);                                             // [B,C]
-            // LSTM cell on [x; z]
-            SDVariable gates = x.mmul(p.get("W_x")).add(z.mmul(p.get("W_z"))).add(hPrev.mmul(p.get("W_h"))).add(p.get("b")); // [B,4H]
-            SDVariable ig = sd.nn().sigmoid(gates.get(SDIndex.all(), SDIndex.interval(0, h)));
-            SDVariable fg = sd.nn().sigmoid(gates.get(SDIndex.all(), SDIndex.interval(h, 2 * h)));
-            SDVariable og = sd.nn().sigmoid(gates.get(SDIndex.all(), SDIndex.interval(2 * h, 3 * h)));
-            SDVariable gg = sd.math().tanh(gates.get(SDIndex.all(), SDIndex.interval(3 * h, 4 * h)));
-            SDVariable cNew = fg.mul(cPrev).add(ig.mul(gg));                              // [B,H]
-            SDVariable hNew = og.mul(sd.math().tanh(cNew));                               // [B,H]
-            // padding steps keep the previous state, so the recurrence never runs on padding
-            cPrev = cNew.mul(mask).add(cPrev.mul(mask.rsub(1.0)));
-            hPrev = hNew.mul(mask).add(hPrev.mul(mask.rsub(1.0)));
-            SDVariable logits = sd.identity("logits" + t, hNew.mul(drop).mmul(p.get("W_out")).add(p.get("b_out"))); // [B,V]
-            SDVariable nll = sd.nn().logSoftmax(logits).mul(tgt).sum().neg();   // scalar (last axis: the dim overload breaks backprop in M2.1); targets are 0 on padding
-            tokenLoss = tokenLoss == null ? nll : tokenLoss.add(nll);
-            SDVariable maskedAlpha = alpha.mul(mask);                                     // [B,L]
-            coverage = coverage == null ? maskedAlpha : coverage.add(maskedAlpha);
-        }
-        SDVariable reg = sd.math().square(coverage.rsub(1.0)).sum().mul(lambda).div(sd.sizeAt(grid, 0).castTo(DataType.FLOAT));
-        SDVariable ce = tokenLoss.div(tokens);
-        sd.identity("ce", ce);
-        sd.identity("loss", ce.add(reg));
-        sd.setLossVariables("loss");
-        return sd;
-    }
-
-    private Map<String, INDArray> placeholders(CaptionBatch b, boolean train) {
-        int n = b.size(), t = (int) b.inputs().size(2), v = c.vocabSize(), h = c.hidden();
-        Map<String, INDArray> ph = new HashMap<>();
-        ph.put("grid", b.grids());
-        ph.put("tokens", Nd4j.scalar((float) b.tokens()));
-        float keep = (float) (1 - c.dropout());
-        for (int s = 0; s < t; s++) {
-            INDArray in = Nd4j.zeros(DataType.FLOAT, n, v), tgt = Nd4j.zeros(DataType.FLOAT, n, v), mask = Nd4j.zeros(DataType.FLOAT, n, 1);
-            for (int i = 0; i < n; i++) {
-                in.putScalar(i, b.inputs().getInt(i, 0, s), 1f);
-                if (b.mask().getFloat(i, s) != 0) {
-                    tgt.putScalar(i, b.targets().getInt(i, 0, s), 1f);
-                    mask.putScalar(i, 0, 1f);
-                }
-            }
-            INDArray drop = Nd4j.ones(DataType.FLOAT, n, h);
+            for (int i = 0; i < n; i++) ids[t][i] = (int) inIds[i * steps + t];
+            float[] m = new float[n];
+            for (int i = 0; i < n; i++) m[i] = maskArr[i * steps + t];
+            masks[t] = Nd4j.create(m, new long[] {n, 1}, 'c').castTo(dt);                    // [B,1]
+            INDArray x = params.get("E").getRows(ids[t]);                                   // [B,E]
+            INDArray hp = hs[t];
+            INDArray hAtt = hp.mmul(params.get("W_ha"));                                    // [B,A]
+            INDArray act = Transforms.tanh(Broadcast.add(proj, hAtt, proj.ulike(), 0, 2), false); // [B,L,A]
+            INDArray e = act.reshape((long) n * l, a).mmul(params.get("w_att")).reshape(n, l); // [B,L]
+            INDArray alpha = Transforms.softmax(e, false);                                   // [B,L]
+            INDArray ctx = Nd4j.matmul(alpha.reshape(n, 1, l), grid).reshape(n, ch);          // [B,C]  sum_i p_i a_i
+            INDArray beta = sigmoid(hp.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta"))); // [B,C]
+            INDArray z = beta.mul(ctx);                                                      // [B,C]
+            INDArray gates = x.mmul(params.get("W_x")).addi(z.mmul(params.get("W_z"))).addi(hp.mmul(params.get("W_h")))
+                    .addiRowVector(params.get("b"));                                         // [B,4H]
+            INDArray i_ = sigmoid(block(gates, 0, h).dup()), f_ = sigmoid(block(gates, 1, h).dup()),
+                    o_ = sigmoid(block(gates, 2, h).dup()), g_ = Transforms.tanh(block(gates, 3, h).dup(), false);
+            INDArray cNew = f_.mul(cs[t]).addi(i_.mul(g_));                                  // [B,H]
+            INDArray tc = Transforms.tanh(cNew, true);
+            INDArray hNew = o_.mul(tc);                                                      // [B,H]
+            INDArray drop = null, hOut = hNew;
             if (train && c.dropout() > 0) {
                 float[] d = new float[n * h];
-                for (int k = 0; k < d.length; k++) d[k] = dropoutRng.nextFloat() < keep ? 1f / keep : 0f;
-                drop = Nd4j.create(d, new long[] {n, h}, 'c');
+                for (int k = 0; k < d.length; k++) d[k] = dropoutRng.nextDouble() < keep ? (float) (1 / keep) : 0f;
+                drop = Nd4j.create(d, new long[] {n, h}, 'c').castTo(dt);
+                hOut = hNew.mul(drop);
             }
-            ph.put("in" + s, in);
-            ph.put("tgt" + s, tgt);
-            ph.put("mask" + s, mask);
-            ph.put("drop" + s, drop);
+            INDArray logits = hOut.mmul(params.get("W_out")).addiRowVector(params.get("b_out")); // [B,V]
+            INDArray p = Transforms.softmax(logits, false);                                  // [B,V]
+            for (int i = 0; i < n; i++) {
+                if (m[i] != 0) ce -= Math.log(Math.max(p.getDouble(i, (int) tgtIds[i * steps + t]), 1e-30));
+            }
+            coverage.addi(alpha.mulColumnVector(masks[t]));
+            if (allProbs != null) allProbs.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t)).assign(p);
+            xs[t] = x; acts[t] = act; alphas[t] = alpha; ctxs[t] = ctx; betas[t] = beta; zs[t] = z;
+            gi[t] = i_; gf[t] = f_; go[t] = o_; gg[t] = g_; tanhC[t] = tc; drops[t] = drop; probs[t] = p;
+            hs[t + 1] = hNew;
+            cs[t + 1] = cNew;
         }
-        return ph;
+        double tokens = batch.tokens();
+        INDArray gap = coverage.rsub(1.0);                                                   // [B,L] 1 - sum_t p_t
+        double reg = lambda * gap.mul(gap).sumNumber().doubleValue() / n;
+        if (!grads) return new Pass(ce / tokens, reg, null, allProbs);
+
+        Map<String, INDArray> g = new LinkedHashMap<>();
+        for (String name : PARAMS) g.put(name, params.get(name).ulike().assign(0));
+        double[] dE = new double[v * em];
+        INDArray dProjFlat = Nd4j.zeros(dt, (long) n * l, a);                               // accumulates d(a_i W_a)
+        INDArray scratchA = Nd4j.create(dt, (long) n * l, a), scratchB = Nd4j.create(dt, (long) n * l, a);
+        INDArray dhNext = Nd4j.zeros(dt, n, h), dcNext = Nd4j.zeros(dt, n, h);
+        INDArray wAtt = params.get("w_att").reshape(1, a);
+        for (int t = steps - 1; t >= 0; t--) {
+            // output layer: d logits = (p - onehot(target)) * mask / tokens
+            INDArray dLogits = probs[t].dup();
+            for (int i = 0; i < n; i++) {
+                if (maskArr[i * steps + t] != 0) dLogits.putScalar(i, (int) tgtIds[i * steps + t], dLogits.getDouble(i, (int) tgtIds[i * steps + t]) - 1);
+            }
+            dLogits.muliColumnVector(masks[t]).divi(tokens);                                 // [B,V]
+            INDArray hOut = drops[t] == null ? hs[t + 1] : hs[t + 1].mul(drops[t]);
+            acc(g.get("W_out"), hOut, dLogits);                                              // [H,V] += hOut^T dLogits
+            g.get("b_out").addi(dLogits.sum(true, 0));
+            INDArray dh = dLogits.mmul(params.get("W_out").transpose());                     // [B,H]
+            if (drops[t] != null) dh.muli(drops[t]);
+            dh.addi(dhNext);
+            // LSTM cell
+            INDArray dO = dh.mul(tanhC[t]);
+            INDArray dc = dh.mul(go[t]).muli(tanhC[t].mul(tanhC[t]).rsubi(1.0)).addi(dcNext);
+            INDArray dI = dc.mul(gg[t]), dF = dc.mul(cs[t]), dG = dc.mul(gi[t]);
+            dcNext = dc.mul(gf[t]);
+            INDArray dGates = Nd4j.hstack(
+                    dI.muli(gi[t].mul(gi[t].rsub(1.0))),
+                    dF.muli(gf[t].mul(gf[t].rsub(1.0))),
+                    dO.muli(go[t].mul(go[t].rsub(1.0))),
+                    dG.muli(gg[t].mul(gg[t]).rsubi(1.0)));                                    // [B,4H]
+            INDArray hp = hs[t];
+            acc(g.get("W_x"), xs[t], dGates);
+            acc(g.get("W_z"), zs[t], dGates);
+            acc(g.get("W_h"), hp, dGates);
+            g.get("b").addi(dGates.sum(true, 0));
+            float[] dx = dGates.mmul(params.get("W_x").transpose()).castTo(DataType.FLOAT).dup('c').data().asFloat(); // [B,E]
+            for (int i = 0; i < n; i++) for (int k = 0; k < em; k++) dE[ids[t][i] * em + k] += dx[i * em + k];
+            INDArray dz = dGates.mmul(params.get("W_z").transpose());                        // [B,C]
+            INDArray dhPrev = dGates.mmul(params.get("W_h").transpose());                    // [B,H]
+            // gate beta and context
+            INDArray dBetaPre = dz.mul(ctxs[t]).muli(betas[t].mul(betas[t].rsub(1.0)));      // [B,C]
+            acc(g.get("W_beta"), hp, dBetaPre);
+            g.get("b_beta").addi(dBetaPre.sum(true, 0));
+            dhPrev.addi(dBetaPre.mmul(params.get("W_beta").transpose()));
+            INDArray dCtx = dz.mul(betas[t]);                                                // [B,C]
+            INDArray dAlpha = Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);       // [B,L]  a_i . dctx
+            dAlpha.addi(gap.mul(-2.0 * lambda / n).muliColumnVector(masks[t]));              // coverage regulariser
+            // softmax: de = p * (dp - sum_j p_j dp_j)
+            INDArray alpha = alphas[t];
+            INDArray de = alpha.mul(dAlpha.subColumnVector(alpha.mul(dAlpha).sum(true, 1)));  // [B,L]
+            INDArray act = acts[t].reshape((long) n * l, a);                                 // [B*L,A]
+            INDArray deFlat = de.reshape((long) n * l, 1);
+            acc(g.get("w_att"), act, deFlat);                                                // [A,1]
+            // dPre = (de w^T) * (1 - act^2), in two reused [B*L,A] buffers: these are the big tensors
+            Nd4j.gemm(deFlat, wAtt, scratchA, false, false, 1.0, 0.0);
+            scratchB.assign(act).muli(act).rsubi(1.0);
+            scratchA.muli(scratchB);                                                         // [B*L,A]
+            dProjFlat.addi(scratchA);
+            INDArray dHAtt = scratchA.reshape(n, l, a).sum(1);                               // [B,A]
+            acc(g.get("W_ha"), hp, dHAtt);
+            dhPrev.addi(dHAtt.mmul(params.get("W_ha").transpose()));
+            dhNext = dhPrev;
+        }
+        acc(g.get("W_a"), gridFlat, dProjFlat);                                              // [C,A]
+        acc(g.get("W_h0"), mean, dhNext);
+        g.get("b_h0").addi(dhNext.sum(true, 0));
+        acc(g.get("W_c0"), mean, dcNext);
+        g.get("b_c0").addi(dcNext.sum(true, 0));
+        g.put("E", Nd4j.create(dE, new long[] {v, em}, 'c').castTo(dt));
+        return new Pass(ce / tokens, reg, g, null);
     }
 
-    private SameDiff bound(int t) {
-        SameDiff sd = graph(t);
-        for (String n : PARAMS) sd.getVariable(n).setArray(params.get(n)); // every graph reads the one set of parameters
-        return sd;
+    /** grad += x^T dy, accumulated in place by GEMM (no temporary [in, out] matrix per step). */
+    private static void acc(INDArray grad, INDArray x, INDArray dy) {
+        Nd4j.gemm(x, dy, grad, true, false, 1.0, 1.0);
     }
 
     @Override
     public synchronized double fit(CaptionBatch batch) {
-        int t = (int) batch.inputs().size(2);
-        SameDiff sd = bound(t);
-        Map<String, INDArray> ph = placeholders(batch, true);
-        // One forward + backward pass gives both the loss and the gradients.
-        var outAndGrad = quietly(() -> sd.calculateGradientsAndOutputs(ph, List.of("ce"), List.of(PARAMS)));
-        Map<String, INDArray> grads = outAndGrad.getGradients();
-        double ce = outAndGrad.getOutputs().get("ce").getDouble(0);
+        Pass p = pass(batch, true, true);
+        Map<String, INDArray> grads = p.gradients();
         // global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_
         double sq = 0;
-        for (INDArray g : grads.values()) sq += g.norm2Number().doubleValue() * g.norm2Number().doubleValue();
+        for (INDArray gr : grads.values()) {
+            double nrm = gr.norm2Number().doubleValue();
+            sq += nrm * nrm;
+        }
         double norm = Math.sqrt(sq);
         double scale = norm > CLIP_NORM ? CLIP_NORM / norm : 1.0;
-        for (String n : PARAMS) {
-            INDArray g = grads.get(n).castTo(DataType.FLOAT).dup('c');
-            if (scale != 1.0) g.muli(scale);
-            AdamUpdater u = adam.get(n);
+        for (String name : PARAMS) {
+            INDArray gr = grads.get(name).dup('c');
+            if (scale != 1.0) gr.muli(scale);
+            AdamUpdater u = adam.get(name);
             u.getConfig().setLearningRate(learningRate);
-            u.applyUpdater(g, iteration, 0);                  // g becomes the Adam step
-            params.get(n).subi(g.reshape(params.get(n).shape()));
+            u.applyUpdater(gr, iteration, 0);                 // gr becomes the Adam step
+            params.get(name).subi(gr.reshape(params.get(name).shape()));
         }
         iteration++;
-        return ce;
+        return p.crossEntropy();
     }
 
     @Override
     public synchronized double loss(CaptionBatch batch) {
-        SameDiff sd = bound((int) batch.inputs().size(2));
-        return sd.output(placeholders(batch, false), "ce").get("ce").getDouble(0);
+        return pass(batch, false, false).crossEntropy();
     }
 
     @Override
     public synchronized INDArray sequenceProbabilities(CaptionBatch batch) {
-        // Step-by-step with teacher forcing, through the training graph: softmax of each step's logits.
-        int t = (int) batch.inputs().size(2);
-        SameDiff sd = bound(t);
-        Map<String, INDArray> ph = placeholders(batch, false);
-        INDArray probs = Nd4j.create(DataType.FLOAT, batch.size(), c.vocabSize(), t);
-        // Each step's logits, read out of the training graph.
-        for (int s = 0; s < t; s++) {
-            String name = "logits" + s;
-            INDArray logits = sd.output(ph, name).get(name);
-            probs.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                    org.nd4j.linalg.indexing.NDArrayIndex.point(s)).assign(Transforms.softmax(logits));
-        }
-        return probs;
+        return pass(batch, false, false).probabilities();                                   // [B,V,T]
+    }
+
+    /** Test hook: the parameter arrays themselves. */
+    Map<String, INDArray> parameters() {
+        return params;
     }
 
     // ---------------------------------------------------------------- step-by-step decoding (ND4J)
@@ -387,14 +449,4 @@ public final class AttentionDecoder implements CaptionDecoder {
         return d;
     }
 
-    /** SameDiff M2.1 prints its gradient function to System.out; keep stdout for results. */
-    private static <T> T quietly(java.util.function.Supplier<T> f) {
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
-        try {
-            return f.get();
-        } finally {
-            System.setOut(old);
-        }
-    }
 }
