@@ -24,7 +24,7 @@ class TrainCommandTest {
         Path caps = dir.resolve("captions.tsv"), feats = dir.resolve("features"), out = dir.resolve("model");
         String args = "train --data tsv --captions " + caps + " --dev-captions " + caps + " --features " + feats
                 + " --decoder lstm --out " + out + " --epochs 2 --batch 8 --min-count 1 --embed 16 --hidden 32 --lr 5e-3";
-        Process p = new ProcessBuilder("mvn", "-q", "-B", "-o", "exec:java", "-Dexec.args=" + args)
+        Process p = new ProcessBuilder("mvn", "-q", "-B", "exec:java", "-Dexec.args=" + args)
                 .directory(Path.of("").toAbsolutePath().toFile()).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(5, TimeUnit.MINUTES));
