@@ -19,14 +19,14 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
-        subcommands = {BenchCommand.Encoder.class, BenchCommand.Evaluate.class})
+        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, evaluate");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, decoder, evaluate");
     }
 
     @Command(name = "encoder", mixinStandardHelpOptions = true,
@@ -115,6 +115,46 @@ public final class BenchCommand implements Runnable {
             System.out.printf("evaluate: %d images, %d references: read %.2f s, tokenize + score %.2f s (%.0f images/s)%n",
                     keys.size(), refCount, (t1 - t0) / 1e9, (t2 - t1) / 1e9, keys.size() / ((t2 - t1) / 1e9));
             System.out.printf("  (human caption vs the other humans: BLEU-4 %.4f, CIDEr-D %.4f)%n", s.get("BLEU-4"), s.get("CIDEr-D"));
+            System.out.printf("  memory: %s%n", PeakMemory.describe());
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "decoder", mixinStandardHelpOptions = true,
+            description = {"Decoder training speed: optimisation steps on synthetic batches at full model sizes",
+                    "(vocabulary 2,533, SqueezeNet vector 512 and 13x13x512 grid, embedding 256, hidden 512)."})
+    static final class Decoder implements Callable<Integer> {
+        @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm or attention.") String decoder;
+        @Option(names = "--batch", defaultValue = "64") int batch;
+        @Option(names = "--steps", defaultValue = "13", description = "Caption steps per batch (Flickr8k mean: ~12.8).") int steps;
+        @Option(names = "--iterations", defaultValue = "5", description = "Timed steps (after 2 warm-up steps).") int iterations;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Options.positive(spec, "--batch", batch);
+            Options.positive(spec, "--steps", steps);
+            Options.positive(spec, "--iterations", iterations);
+            NativeSetup.init();
+            var type = org.captioner.model.DecoderType.parse(decoder);
+            var cfg = org.captioner.model.DecoderConfig.defaults(type, 2533, 512, 169, 512);
+            var dec = org.captioner.model.Decoders.create(cfg, 4e-4, 1.0, 1);
+            java.util.Random r = new java.util.Random(1);
+            float[] ids = new float[batch * steps], tgt = new float[batch * steps];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = 4 + r.nextInt(2529);
+                tgt[i] = 4 + r.nextInt(2529);
+            }
+            var b = new org.captioner.model.CaptionBatch(Nd4j.create(ids, new long[] {batch, 1, steps}, 'c'),
+                    Nd4j.create(tgt, new long[] {batch, 1, steps}, 'c'), Nd4j.ones(batch, steps), Nd4j.rand(batch, 512),
+                    type == org.captioner.model.DecoderType.ATTENTION ? Nd4j.rand(batch, 169, 512) : null, (long) batch * steps);
+            for (int i = 0; i < 2; i++) dec.fit(b);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iterations; i++) dec.fit(b);
+            double s = (System.nanoTime() - t0) / 1e9 / iterations;
+            System.out.printf("decoder %s  batch %d x %d steps: %.3f s per step, %.0f tokens/s (%d parameters)%n",
+                    type.id(), batch, steps, s, batch * steps / s, dec.parameterCount());
             System.out.printf("  memory: %s%n", PeakMemory.describe());
             return Main.EXIT_OK;
         }
