@@ -8,6 +8,7 @@ import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.Encoders;
 import org.captioner.encoder.ImageEncoder;
 import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageLoadException;
 import org.captioner.model.DecoderType;
@@ -105,20 +106,26 @@ public final class Captioner implements AutoCloseable {
     }
 
     public Caption caption(BufferedImage image) {
-        float[] px = preprocessor.toBgrChw(toRgb(image));
+        float[] px = preprocessor.toBgrChw(ImageDecoder.toRgb(image));
         int s = preprocessor.size();
         return captionTensor(Nd4j.create(px, new long[] {1, 3, s, s}, 'c')).get(0);
     }
 
-    /** Captions many files, batching them through the networks; a file that cannot be read throws (use the CLI to skip). */
+    /**
+     * Captions many files, decoding them on background threads while the networks run; a file that cannot be
+     * read is an {@link ImageLoadException} naming it (the CLI reports and skips instead).
+     */
     public List<Caption> captionAll(List<Path> images) throws IOException {
         List<Caption> out = new ArrayList<>();
-        int batch = 16, s = preprocessor.size();
-        for (int i = 0; i < images.size(); i += batch) {
-            List<Path> chunk = images.subList(i, Math.min(images.size(), i + batch));
-            float[] all = new float[chunk.size() * preprocessor.length()];
-            for (int j = 0; j < chunk.size(); j++) preprocessor.toBgrChw(decoder.decode(chunk.get(j)), all, j * preprocessor.length());
-            out.addAll(captionTensor(Nd4j.create(all, new long[] {chunk.size(), 3, s, s}, 'c')));
+        try (ImageBatchLoader loader = new ImageBatchLoader(decoder, preprocessor, 2, 2)) {
+            var it = loader.batches(images, 16);
+            while (it.hasNext()) {
+                ImageBatchLoader.Batch b = it.next();
+                for (ImageBatchLoader.Item item : b.items()) {
+                    if (!item.ok()) throw new ImageLoadException(item.file() + ": " + item.error());
+                }
+                out.addAll(captionTensor(b.images()));
+            }
         }
         return out;
     }
@@ -145,17 +152,6 @@ public final class Captioner implements AutoCloseable {
     private Caption toCaption(Hypothesis h, List<Caption> nbest) {
         List<String> words = model.vocabulary().decode(h.tokens());
         return new Caption(String.join(" ", words), h.logProb(), words, nbest, h.attention());
-    }
-
-    private static BufferedImage toRgb(BufferedImage img) {
-        if (img.getType() == BufferedImage.TYPE_INT_RGB) return img;
-        try {
-            java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
-            javax.imageio.ImageIO.write(img, "png", bos);
-            return new ImageDecoder().decode(bos.toByteArray());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot convert image: " + e.getMessage(), e);
-        }
     }
 
     public ImageDecoder imageDecoder() {

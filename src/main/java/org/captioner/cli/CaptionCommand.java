@@ -98,48 +98,61 @@ public final class CaptionCommand implements Callable<Integer> {
         if (sample) b.sample(temperature, topK, seed);
         Captioner captioner = b.build(model != null ? model : Captioner.defaultModel());
 
-        Path tmp = out == null ? null : Files.createTempFile(out.toAbsolutePath().getParent(), "." + out.getFileName(), ".tmp");
-        int ok = 0, failed = 0;
         long t0 = System.nanoTime();
-        try {
-            try (Writer w = tmp == null ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
-                    : Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
-                 ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), threads, 2);
-                 ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("caption").setInitialMax(todo.size())
-                         .setUnit(" img", 1).showSpeed().setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
-                         .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-                Output o = new Output(w, format);
-                if (resume && out != null && Files.exists(out)) o.copyExisting(out);
-                Iterator<ImageBatchLoader.Batch> it = loader.batches(todo.stream().map(ImageFiles.Input::file).toList(), batch);
-                while (it.hasNext()) {
-                    ImageBatchLoader.Batch bt = it.next();
-                    List<Caption> caps = bt.images() == null ? List.of() : captioner.captionTensor(bt.images());
-                    int k = 0;
-                    for (ImageBatchLoader.Item item : bt.items()) {
-                        String name = todo.get(item.index()).name();
-                        if (item.ok()) {
-                            o.write(name, caps.get(k++), nbest > 1, attention);
-                            ok++;
-                        } else {
-                            o.error(name, item.error());
-                            failed++;
-                        }
-                    }
-                    w.flush();
-                    if (pb != null) pb.stepBy(bt.items().size());
-                }
-                o.finish();
-            }
-            if (tmp != null) AtomicFiles.moveAtomically(tmp, out);
-        } finally {
-            if (tmp != null) Files.deleteIfExists(tmp);
+        int[] counts; // {captioned, failed}
+        if (out == null) {
+            Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+            counts = captionAll(captioner, todo, w);
+            w.flush();
+        } else {
+            int[][] holder = new int[1][];
+            // temp file beside --out, renamed over it only when complete: an interrupted run leaves --out as it was
+            AtomicFiles.write(out, os -> {
+                Writer w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
+                holder[0] = captionAll(captioner, todo, w);
+                w.flush();
+            });
+            counts = holder[0];
         }
+        int ok = counts[0], failed = counts[1];
         double secs = (System.nanoTime() - t0) / 1e9;
         err().printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
                 all.size() - todo.size(), secs, (ok + failed) / Math.max(secs, 1e-9), out == null ? "" : " -> " + out);
         err().flush();
         if (ok == 0 && failed > 0) return Main.EXIT_FATAL;
         return failed > 0 ? Main.EXIT_PARTIAL : Main.EXIT_OK;
+    }
+
+    /** Streams the images through decoding and the networks into {@code w}; returns {captioned, failed}. */
+    private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, Writer w) throws IOException {
+        int ok = 0, failed = 0;
+        try (ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), threads, 2);
+             ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("caption").setInitialMax(todo.size())
+                     .setUnit(" img", 1).showSpeed().setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
+                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            Output o = new Output(w, format);
+            if (resume && out != null && Files.exists(out)) o.copyExisting(out);
+            Iterator<ImageBatchLoader.Batch> it = loader.batches(todo.stream().map(ImageFiles.Input::file).toList(), batch);
+            while (it.hasNext()) {
+                ImageBatchLoader.Batch bt = it.next();
+                List<Caption> caps = bt.images() == null ? List.of() : captioner.captionTensor(bt.images());
+                int k = 0;
+                for (ImageBatchLoader.Item item : bt.items()) {
+                    String name = todo.get(item.index()).name();
+                    if (item.ok()) {
+                        o.write(name, caps.get(k++), nbest > 1, attention);
+                        ok++;
+                    } else {
+                        o.error(name, item.error());
+                        failed++;
+                    }
+                }
+                w.flush();
+                if (pb != null) pb.stepBy(bt.items().size());
+            }
+            o.finish();
+        }
+        return new int[] {ok, failed};
     }
 
     private java.io.PrintWriter err() {

@@ -56,8 +56,9 @@ public final class TrainingSet {
         int cut = 0;
         for (int i = 0; i < kept.size(); i++) {
             for (String c : kept.get(i).captions()) {
-                if (Vocabulary.tokenize(c).size() > maxLength) cut++;
-                int[] t = vocab.encode(c, maxLength);
+                List<String> words = Vocabulary.tokenize(c);
+                if (words.size() > maxLength) cut++;
+                int[] t = vocab.encode(words, maxLength);
                 if (t.length > 0) ps.add(new Pair(i, featureRows[i], t));
             }
         }

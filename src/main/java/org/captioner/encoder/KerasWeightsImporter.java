@@ -17,11 +17,9 @@ import java.lang.reflect.Array;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Copies per-layer kernels from a Keras HDF5 weight file (Keras 1 or Keras 2 layout, weights-only or
@@ -77,7 +75,6 @@ public final class KerasWeightsImporter {
     public static void load(Path h5, ComputationGraph graph, List<Mapping> mappings) throws IOException {
         try (HdfFile f = new HdfFile(h5)) {
             Map<String, List<Dataset>> layers = readLayers(f);
-            Set<String> done = new HashSet<>();
             for (Mapping m : mappings) {
                 List<Dataset> ws = layers.get(m.kerasLayer());
                 if (ws == null || ws.isEmpty()) {
@@ -86,7 +83,6 @@ public final class KerasWeightsImporter {
                             + " (layers present: " + layers.keySet().stream().filter(k -> !layers.get(k).isEmpty()).toList() + ")");
                 }
                 copyLayer(m, ws, graph);
-                done.add(m.dl4jLayer());
             }
         } catch (IOException e) {
             throw e;

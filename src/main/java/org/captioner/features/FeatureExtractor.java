@@ -22,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -180,9 +179,5 @@ public final class FeatureExtractor {
         n.put("grid_dtype", gridDtype.name().toLowerCase());
         n.put("images", Math.max(images, 0));
         AtomicFiles.writeString(meta, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
-    }
-
-    static String formatDuration(Duration d) {
-        return String.format("%d:%02d:%02d", d.toHours(), d.toMinutesPart(), d.toSecondsPart());
     }
 }

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -120,10 +119,5 @@ public final class NpyWriter implements AutoCloseable {
     public void close() throws IOException {
         ch.force(true);
         ch.close();
-    }
-
-    /** Whether {@code file} exists with data. */
-    static boolean exists(Path file) {
-        return Files.isRegularFile(file);
     }
 }

@@ -37,13 +37,6 @@ public final class ImageBatchLoader implements AutoCloseable {
      * @param images [nOk, 3, size, size] tensor of the successful items in order, or null when none succeeded
      */
     public record Batch(List<Item> items, INDArray images) {
-        public List<Item> succeeded() {
-            return items.stream().filter(Item::ok).toList();
-        }
-
-        public List<Item> failed() {
-            return items.stream().filter(i -> !i.ok()).toList();
-        }
     }
 
     private final ImageDecoder decoder;

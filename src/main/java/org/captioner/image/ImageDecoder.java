@@ -135,6 +135,11 @@ public final class ImageDecoder {
         return 1;
     }
 
+    /** Any BufferedImage as upright 8-bit RGB (alpha composited on white), as decoded files are. */
+    public static BufferedImage toRgb(BufferedImage img) {
+        return img.getType() == BufferedImage.TYPE_INT_RGB ? img : toUprightRgb(img, 1);
+    }
+
     /** Draws into a fresh TYPE_INT_RGB image (any colour model, alpha composited on white), then applies EXIF orientation. */
     static BufferedImage toUprightRgb(BufferedImage src, int orientation) {
         int w = src.getWidth(), h = src.getHeight();

@@ -20,9 +20,14 @@ public final class Decoders {
     }
 
     public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater) throws IOException {
+        return load(c, file, withUpdater, 1.0);
+    }
+
+    /** {@code attentionLambda}: the attention regulariser's weight when training resumes (ignored by rnn/lstm). */
+    public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double attentionLambda) throws IOException {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.load(c, file, withUpdater);
-            case ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, 1.0);
+            case ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, attentionLambda);
         };
     }
 }

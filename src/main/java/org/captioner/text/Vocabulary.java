@@ -74,7 +74,11 @@ public final class Vocabulary {
 
     /** Token ids of a caption (no start/end), cut to at most {@code maxLength} words. */
     public int[] encode(String caption, int maxLength) {
-        List<String> toks = tokenize(caption);
+        return encode(tokenize(caption), maxLength);
+    }
+
+    /** Ids of already tokenized words, cut to at most {@code maxLength}. */
+    public int[] encode(List<String> toks, int maxLength) {
         int n = Math.min(toks.size(), maxLength);
         int[] out = new int[n];
         for (int i = 0; i < n; i++) out[i] = id(toks.get(i));

@@ -104,9 +104,7 @@ public final class Trainer {
                 log.info("training in {} already finished (best epoch {}, dev CIDEr-D {})", o.out(), st.bestEpoch, st.bestScore);
                 return st;
             }
-            dec = attention
-                    ? org.captioner.model.AttentionDecoder.load(cfg, ckpt.resolve(ModelBundle.DECODER), true, st.learningRate, o.attentionLambda())
-                    : Decoders.load(cfg, ckpt.resolve(ModelBundle.DECODER), true);
+            dec = Decoders.load(cfg, ckpt.resolve(ModelBundle.DECODER), true, o.attentionLambda());
             dec.setLearningRate(st.learningRate);
             log.info("resuming at epoch {}, batch {} (step {}), learning rate {}", st.epoch, st.batchInEpoch, st.step, st.learningRate);
         } else {
