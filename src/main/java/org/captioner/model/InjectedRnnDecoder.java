@@ -1,8 +1,8 @@
 package org.captioner.model;
 
 import org.captioner.util.AtomicFiles;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -12,9 +12,12 @@ import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
@@ -46,6 +49,8 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
     static final String WORDS = "words", IMAGE = "image", EMBED = "embed", PROJECT = "project", REPEAT = "repeat",
             MERGE = "merge", RNN = "rnn", OUT = "out";
 
+    private static final double CLIP_NORM = 5.0;
+
     private final DecoderConfig config;
     private final ComputationGraph graph;
 
@@ -55,14 +60,20 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
     }
 
     public static InjectedRnnDecoder create(DecoderConfig c, double learningRate, long seed) {
+        return create(c, learningRate, seed, DataType.FLOAT);
+    }
+
+    /** With parameters in {@code dtype} (DOUBLE for gradient checks). */
+    public static InjectedRnnDecoder create(DecoderConfig c, double learningRate, long seed, DataType dtype) {
         if (c.type() == DecoderType.ATTENTION) throw new IllegalArgumentException("use AttentionDecoder for attention");
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(new Adam(learningRate))
                 .weightInit(WeightInit.XAVIER)
-                // Keeps exploding recurrent gradients in check, per layer (DL4J has no global-norm clipping).
-                .gradientNormalization(GradientNormalization.ClipL2PerLayer)
-                .gradientNormalizationThreshold(5.0)
+                .dataType(dtype)
+                // Keep the LSTM's forward pass for backprop; without a cache DL4J runs it twice per step (~20% of training).
+                .cacheMode(CacheMode.DEVICE)
+                // No DL4J gradient normalisation: fit() clips the global norm itself (DL4J only clips per layer).
                 .graphBuilder()
                 // No setInputTypes: its nIn inference would overwrite the embedding's vocabulary size with 1.
                 .addInputs(WORDS, IMAGE);
@@ -111,12 +122,41 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
                 new INDArray[] {b.mask(), null}, new INDArray[] {b.mask()});
     }
 
+    /**
+     * The gradient of the mean cross-entropy per target token (as PyTorch's CrossEntropyLoss), flattened in
+     * the graph's parameter order; a view DL4J's updater works in. DL4J's own loss gradient is the sum over
+     * all target tokens (its updater divides by the batch size later), so it is divided by the token count here.
+     */
+    synchronized Gradient tokenMeanGradient(CaptionBatch batch) {
+        graph.rnnClearPreviousState();
+        graph.setInputs(batch.inputs(), batch.vectors());
+        graph.setLabels(batch.targets());
+        graph.setLayerMaskArrays(new INDArray[] {batch.mask(), null}, new INDArray[] {batch.mask()});
+        graph.computeGradientAndScore();
+        graph.clearLayerMaskArrays();
+        Gradient g = graph.gradient();
+        g.gradient().divi(batch.tokens());
+        return g;
+    }
+
+    /**
+     * One Adam step on the per-token mean loss with global gradient-norm clipping, as
+     * {@code torch.nn.utils.clip_grad_norm_(params, 5)}: the whole gradient is rescaled when its L2 norm is
+     * above 5, so the direction is kept (DL4J's built-in clipping works per layer and on summed losses).
+     */
     @Override
     public synchronized double fit(CaptionBatch batch) {
-        graph.rnnClearPreviousState();
-        graph.fit(toDataSet(batch));
-        // DL4J's score is the summed loss per sequence; report it per target token.
-        return graph.score() * batch.size() / batch.tokens();
+        Gradient g = tokenMeanGradient(batch);
+        double perToken = graph.score() * batch.size() / batch.tokens();  // DL4J's score: summed loss per sequence
+        INDArray flat = g.gradient();                                       // [P], view of the graph's gradients
+        double norm = flat.norm2Number().doubleValue();
+        if (norm > CLIP_NORM) flat.muli(CLIP_NORM / norm);
+        int iteration = graph.getIterationCount(), epoch = graph.getEpochCount();
+        // batch size 1: the gradient is already a mean, the updater must not divide it again
+        graph.getUpdater().update(g, iteration, epoch, 1, LayerWorkspaceMgr.noWorkspaces());
+        graph.params().subi(flat);                                          // flat now holds the Adam step
+        graph.getConfiguration().setIterationCount(iteration + 1);
+        return perToken;
     }
 
     @Override

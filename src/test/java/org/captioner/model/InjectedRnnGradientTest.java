@@ -1,0 +1,52 @@
+package org.captioner.model;
+
+import org.captioner.encoder.NativeSetup;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The gradient the rnn/lstm decoders optimise is that of the mean cross-entropy per target token (what the
+ * PyTorch baseline minimises and clips), checked against central finite differences in double precision.
+ * Guards the scaling of DL4J's summed loss gradient in {@link InjectedRnnDecoder#tokenMeanGradient}.
+ */
+class InjectedRnnGradientTest {
+    @ParameterizedTest
+    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
+    void gradientIsThatOfTheMeanTokenLoss(DecoderType type) {
+        NativeSetup.init();
+        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.0, 10, 0, 0, 0);
+        InjectedRnnDecoder d = InjectedRnnDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
+        // two captions of different lengths: the second is padded for its last step; 5 target tokens
+        INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
+        INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
+        INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
+        INDArray vectors = Nd4j.create(new double[] {0.5, -1, 2, 0.1, 0.3, 1, 0, -0.4, 0.8, 1.5}, new long[] {2, 5}, 'c');
+        CaptionBatch b = new CaptionBatch(in, tgt, mask, vectors, null, 5);
+        INDArray analytic = d.tokenMeanGradient(b).gradient().dup();
+        INDArray params = d.graph().params();
+        Random r = new Random(7);
+        double eps = 1e-6;
+        int checked = 0;
+        for (int k = 0; k < 60; k++) {
+            long idx = (long) (r.nextDouble() * params.length());
+            double orig = params.getDouble(idx);
+            params.putScalar(idx, orig + eps);
+            double up = d.loss(b);
+            params.putScalar(idx, orig - eps);
+            double down = d.loss(b);
+            params.putScalar(idx, orig);
+            double numeric = (up - down) / (2 * eps), a = analytic.getDouble(idx);
+            if (Math.abs(numeric) + Math.abs(a) < 1e-9) continue;
+            assertEquals(numeric, a, 1e-6 * Math.max(1, Math.abs(numeric)), "parameter " + idx);
+            checked++;
+        }
+        assertTrue(checked > 20, "too few non-zero gradient entries checked: " + checked);
+    }
+}
