@@ -12,6 +12,7 @@ import org.captioner.Captioner;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageFiles;
+import org.captioner.report.HtmlReport;
 import org.captioner.util.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,6 +58,8 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k likeliest words (0 = all).") int topK;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--attention", description = "Include per-word attention maps (attention models, jsonl).") boolean attention;
+    @Option(names = "--html", paramLabel = "DIR", description = {"Also write a static HTML gallery to DIR (thumbnails, captions,",
+            "scores, n-best, per-word attention heatmaps for attention models); open DIR/index.html."}) Path html;
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads.") int threads;
     @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.") int batch;
     @Option(names = "--recursive", description = "Descend into sub-folders.") boolean recursive;
@@ -96,25 +99,32 @@ public final class CaptionCommand implements Callable<Integer> {
         NativeSetup.init();
         Captioner.Builder b = Captioner.builder().beam(beam).nbest(nbest).weights(weights);
         if (sample) b.sample(temperature, topK, seed);
-        Captioner captioner = b.build(model != null ? model : Captioner.defaultModel());
+        Path modelDir = model != null ? model : Captioner.defaultModel();
+        Captioner captioner = b.build(modelDir);
+        HtmlReport report = html == null ? null
+                : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite);
 
         long t0 = System.nanoTime();
         int[] counts; // {captioned, failed}
         if (out == null) {
             Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
-            counts = captionAll(captioner, todo, w);
+            counts = captionAll(captioner, todo, w, report);
             w.flush();
         } else {
             int[][] holder = new int[1][];
             // temp file beside --out, renamed over it only when complete: an interrupted run leaves --out as it was
             AtomicFiles.write(out, os -> {
                 Writer w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
-                holder[0] = captionAll(captioner, todo, w);
+                holder[0] = captionAll(captioner, todo, w, report);
                 w.flush();
             });
             counts = holder[0];
         }
         int ok = counts[0], failed = counts[1];
+        if (report != null) {
+            report.finish();
+            err().println("report: " + report.index().toAbsolutePath());
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
         err().printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
                 all.size() - todo.size(), secs, (ok + failed) / Math.max(secs, 1e-9), out == null ? "" : " -> " + out);
@@ -124,7 +134,7 @@ public final class CaptionCommand implements Callable<Integer> {
     }
 
     /** Streams the images through decoding and the networks into {@code w}; returns {captioned, failed}. */
-    private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, Writer w) throws IOException {
+    private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, Writer w, HtmlReport report) throws IOException {
         int ok = 0, failed = 0;
         try (ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), threads, 2);
              ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("caption").setInitialMax(todo.size())
@@ -140,10 +150,13 @@ public final class CaptionCommand implements Callable<Integer> {
                 for (ImageBatchLoader.Item item : bt.items()) {
                     String name = todo.get(item.index()).name();
                     if (item.ok()) {
-                        o.write(name, caps.get(k++), nbest > 1, attention);
+                        Caption c = caps.get(k++);
+                        o.write(name, c, nbest > 1, attention);
+                        if (report != null) report.add(name, todo.get(item.index()).file(), c);
                         ok++;
                     } else {
                         o.error(name, item.error());
+                        if (report != null) report.addError(name, item.error());
                         failed++;
                     }
                 }

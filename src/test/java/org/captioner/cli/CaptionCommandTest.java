@@ -85,6 +85,36 @@ class CaptionCommandTest {
         assertEquals(lines.subList(0, 3), resumed.subList(0, 3));
     }
 
+    /** --html with an (untrained) attention model: gallery, heatmaps, the failed file listed, and it renders. */
+    @Test
+    void htmlReportWithAttentionHeatmaps() throws Exception {
+        Vocabulary v = Vocabulary.build(List.of("a dog runs on the grass", "a man rides a bike"), 1);
+        var dec = Decoders.create(DecoderConfig.defaults(DecoderType.ATTENTION, v.size(), 512, 169, 512).withSizes(16, 32, 0, 8), 1e-3, 1);
+        Path attModel = dir.resolve("att-model");
+        ModelBundle.save(attModel, dec, v, "squeezenet", Hashing.sha256(weights), new ObjectMapper().createObjectNode());
+        Path report = dir.resolve("report");
+        CliTest.Run r = CliTest.run("caption", images.toString(), "--model", attModel.toString(), "--weights", weights.toString(),
+                "--no-progress", "--html", report.toString(), "--out", dir.resolve("att.jsonl").toString());
+        assertEquals(Main.EXIT_PARTIAL, r.code(), r.err());
+        String index = Files.readString(report.resolve("index.html"));
+        assertTrue(index.contains("6 images: 5 captioned, 1 failed"), index);
+        assertTrue(index.contains("zz-broken.jpg") && index.contains("not a recognised image format"));
+        long heatmaps;
+        try (var files = Files.list(report.resolve("img"))) {
+            heatmaps = files.filter(f -> f.getFileName().toString().contains("-")).count();
+        }
+        assertTrue(heatmaps >= 5, "a heatmap per word: " + heatmaps);
+        Path chromium = org.captioner.testing.Browser.require();
+        String dom = org.captioner.testing.Browser.dumpDom(chromium, report.resolve("index.html"), dir.resolve("chrome-profile"));
+        assertTrue(dom.contains("data-images-broken=\"0\""), "every image in the report decodes in the browser");
+        assertTrue(dom.contains("data-images-loaded=\"" + (5 + heatmaps) + "\""), "thumbnails and heatmaps all load");
+
+        CliTest.Run again = CliTest.run("caption", images.toString(), "--model", attModel.toString(), "--weights", weights.toString(),
+                "--no-progress", "--html", report.toString());
+        assertEquals(Main.EXIT_FATAL, again.code(), "an existing report is not replaced without --overwrite");
+        assertTrue(again.err().contains("--overwrite"), again.err());
+    }
+
     @Test
     void csvAndCocoFormats() throws Exception {
         Path csv = dir.resolve("caps.csv"), coco = dir.resolve("caps.json");
