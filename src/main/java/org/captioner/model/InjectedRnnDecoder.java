@@ -5,6 +5,8 @@ import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.distribution.UniformDistribution;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.graph.rnn.DuplicateToTimeSeriesVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -77,19 +79,23 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
                 .graphBuilder()
                 // No setInputTypes: its nIn inference would overwrite the embedding's vocabulary size with 1.
                 .addInputs(WORDS, IMAGE);
-        g.addLayer(EMBED, new EmbeddingSequenceLayer.Builder().nIn(c.vocabSize()).nOut(c.embedSize()).build(), WORDS);
+        // Initialised as PyTorch's defaults (N(0,1) embeddings, U(+-1/sqrt(fan-in)) elsewhere): with DL4J's Xavier the
+        // embeddings start ~150x weaker than the projected image vector and the language model learns far slower.
+        g.addLayer(EMBED, new EmbeddingSequenceLayer.Builder().nIn(c.vocabSize()).nOut(c.embedSize())
+                .weightInit(new NormalDistribution(0, 1)).build(), WORDS);
         g.addLayer(PROJECT, new DenseLayer.Builder().nIn(c.imageDim()).nOut(c.imageProjection())
-                .activation(Activation.IDENTITY).build(), IMAGE);
+                .weightInit(fanIn(c.imageDim())).activation(Activation.IDENTITY).build(), IMAGE);
         g.addVertex(REPEAT, new DuplicateToTimeSeriesVertex(WORDS), PROJECT);
         g.addVertex(MERGE, new MergeVertex(), EMBED, REPEAT);
         int in = c.embedSize() + c.imageProjection();
         if (c.type() == DecoderType.RNN) {
-            g.addLayer(RNN, new SimpleRnn.Builder().nIn(in).nOut(c.hidden()).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
+            g.addLayer(RNN, new SimpleRnn.Builder().nIn(in).nOut(c.hidden()).weightInit(fanIn(c.hidden())).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
         } else {
-            g.addLayer(RNN, new LSTM.Builder().nIn(in).nOut(c.hidden()).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
+            g.addLayer(RNN, new LSTM.Builder().nIn(in).nOut(c.hidden()).weightInit(fanIn(c.hidden())).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
         }
         // Dropout on the output layer's input (DL4J's DropoutLayer mis-applies sequence masks). DL4J takes the keep probability.
         RnnOutputLayer.Builder out = new RnnOutputLayer.Builder(new LossSparseMCXENT()).nIn(c.hidden()).nOut(c.vocabSize())
+                .weightInit(fanIn(c.hidden()))
                 .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NCW); // unset without input types: M2.1 then checks the wrong axis
         if (c.dropout() > 0) out.dropOut(1.0 - c.dropout());
         g.addLayer(OUT, out.build(), RNN);
@@ -97,6 +103,11 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         ComputationGraph net = new ComputationGraph(g.build());
         net.init();
         return new InjectedRnnDecoder(c, net);
+    }
+
+    /** U(-1/sqrt(n), 1/sqrt(n)): PyTorch's default for Linear (n = fan-in) and LSTM/RNN (n = hidden size) weights. */
+    private static UniformDistribution fanIn(int n) {
+        return new UniformDistribution(-1 / Math.sqrt(n), 1 / Math.sqrt(n));
     }
 
     public static InjectedRnnDecoder load(DecoderConfig c, Path file, boolean withUpdater) throws IOException {

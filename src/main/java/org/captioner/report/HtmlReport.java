@@ -65,7 +65,7 @@ public final class HtmlReport {
         h.append("<figure class=\"card\" id=\"i").append(id).append("\">");
         BufferedImage thumb = null;
         try {
-            thumb = scale(ImageDecoder.toRgb(decoder.decode(file)), THUMB);
+            thumb = scaleToFit(ImageDecoder.toRgb(decoder.decode(file)), THUMB);
             writeJpeg(thumb, dir.resolve("img/" + id + ".jpg"));
             h.append("<a href=\"").append(escapeHtml4(file.toAbsolutePath().toUri().toString())).append("\">")
                     .append("<img class=\"thumb\" src=\"img/").append(id).append(".jpg\" alt=\"").append(escapeHtml4(c.text())).append("\"></a>");
@@ -100,7 +100,7 @@ public final class HtmlReport {
 
     /** One small image per word (and the final end token): the thumbnail lit by that step's attention. */
     private String heatmaps(int id, BufferedImage thumb, Caption c) throws IOException {
-        BufferedImage small = scale(thumb, HEAT);
+        BufferedImage small = scaleToFit(thumb, HEAT);
         StringBuilder h = new StringBuilder("<div class=\"attention\">");
         List<String> words = new ArrayList<>(c.tokens());
         words.add("<end>");
@@ -201,7 +201,8 @@ public final class HtmlReport {
             document.querySelectorAll('img').forEach(function(i){if(i.complete&&i.naturalWidth>0)ok++;else bad++;});
             document.body.setAttribute('data-images-loaded',ok);document.body.setAttribute('data-images-broken',bad);});""";
 
-    static BufferedImage scale(BufferedImage src, int longest) {
+    /** Scales so the longest side is at most {@code longest} pixels (never enlarges). */
+    public static BufferedImage scaleToFit(BufferedImage src, int longest) {
         double f = Math.min(1.0, (double) longest / Math.max(src.getWidth(), src.getHeight()));
         int w = Math.max(1, (int) Math.round(src.getWidth() * f)), h = Math.max(1, (int) Math.round(src.getHeight() * f));
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
