@@ -5,6 +5,7 @@ import org.captioner.data.ImageCaptions;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.features.FeatureSet;
 import org.captioner.model.DecoderType;
+import org.captioner.train.ScheduledSampling;
 import org.captioner.train.TrainOptions;
 import org.captioner.train.Trainer;
 import org.captioner.train.TrainingState;
@@ -53,11 +54,24 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--hidden", defaultValue = "512") int hidden;
     @Option(names = "--dropout", defaultValue = "0.5") double dropout;
     @Option(names = "--attention-lambda", defaultValue = "1.0", description = "Doubly stochastic attention regularisation.") double lambda;
+    @Option(names = "--ss-start", defaultValue = "0", description = {"Scheduled sampling: first epoch that feeds the model's own words (0 = off).",
+            "Then the probability grows by --ss-step every --ss-every epochs up to --ss-max."}) int ssStart;
+    @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases (default: ${DEFAULT-VALUE}).") int ssEvery;
+    @Option(names = "--ss-step", defaultValue = "0.05", description = "Scheduled sampling: probability added each time (default: ${DEFAULT-VALUE}).") double ssStep;
+    @Option(names = "--ss-max", defaultValue = "0.25", description = "Scheduled sampling: highest probability (default: ${DEFAULT-VALUE}).") double ssMax;
     @Option(names = "--limit-train", defaultValue = "0", description = "Use only the first N training images (quick runs).") int limitTrain;
     @Option(names = "--limit-dev", defaultValue = "0", description = "Use only the first N dev images.") int limitDev;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    private ScheduledSampling scheduledSampling() {
+        try {
+            return new ScheduledSampling(ssStart, ssEvery, ssStep, ssMax);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -104,7 +118,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
-                    devBeam, embed, hidden, dropout, limitTrain, limitDev, lambda);
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, lambda, scheduledSampling());
             TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
         }

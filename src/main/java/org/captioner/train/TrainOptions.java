@@ -8,5 +8,5 @@ import java.nio.file.Path;
 public record TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
                            int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
                            int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
-                           double attentionLambda) {
+                           double attentionLambda, ScheduledSampling scheduledSampling) {
 }

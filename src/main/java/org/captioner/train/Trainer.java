@@ -31,7 +31,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The training loop: teacher forcing on cached features, Adam, per-layer gradient clipping; after each epoch
+ * The training loop: teacher forcing (optionally scheduled sampling) on cached features, Adam, gradient clipping; after each epoch
  * the dev images are captioned (beam search) and scored with CIDEr-D/BLEU; the best epoch is kept as the model,
  * the learning rate decays when dev CIDEr-D stops improving, and training stops early after {@code patience}
  * epochs without improvement. A checkpoint (parameters, optimizer state, position in the epoch's fixed batch
@@ -128,8 +128,12 @@ public final class Trainer {
                     .setUnit(" batches", 1).setUpdateIntervalMillis(2000).setMaxRenderedLength(110)
                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
                 pb.stepTo(st.batchInEpoch);
+                double ssProb = o.scheduledSampling().probability(st.epoch);
+                if (ssProb > 0 && st.batchInEpoch == 0) log.info("epoch {}: scheduled sampling probability {}", st.epoch, ssProb);
                 for (int bi = st.batchInEpoch; bi < batches.size(); bi++) {
                     var batch = trainBatches.build(batches.get(bi));
+                    // seeded by position, so a resumed run mixes exactly as the uninterrupted one
+                    batch = ScheduledSampling.mix(dec, batch, ssProb, new java.util.Random(o.seed() * 1_000_003L + st.epoch * 100_003L + bi));
                     double loss = dec.fit(batch);
                     if (!Double.isFinite(loss)) {
                         throw new IOException("training diverged: loss is " + loss + " at epoch " + st.epoch + ", batch " + bi

@@ -30,7 +30,7 @@ class TrainerTest {
 
     TrainOptions options(Path out, int epochs, double dropout, int checkpointEvery) {
         return new TrainOptions(DecoderType.LSTM, out, epochs, 8, 5e-3, 0.8, 5, 1, 20, 42, checkpointEvery, 3,
-                16, 32, dropout, 0, 0, 1.0);
+                16, 32, dropout, 0, 0, 1.0, ScheduledSampling.OFF);
     }
 
     Trainer.Data data(FeatureSet fs) throws IOException {
