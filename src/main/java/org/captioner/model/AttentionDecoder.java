@@ -122,144 +122,171 @@ public final class AttentionDecoder implements CaptionDecoder {
      */
     public synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads) {
         DataType dt = params.get("E").dataType();
-        int n = batch.size(), steps = (int) batch.inputs().size(2);
+        int n = batch.size(), steps = (int) batch.inputs().size(2), rows = n * steps;
         int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), v = c.vocabSize(), em = c.embedSize();
         INDArray grid = batch.grids().castTo(dt);                                           // [B,L,C]
-        INDArray gridFlat = grid.reshape((long) n * l, ch);                                 // [B*L,C]
-        INDArray proj = gridFlat.mmul(params.get("W_a")).reshape(n, l, a);                  // [B,L,A]  a_i W_a, once
+        // The grid cell-major, [L,B,C]: a term that depends on h (one row per caption) is then one contiguous
+        // row broadcast over the L cells, the fastest broadcast ND4J has.
+        INDArray gridLB = grid.permute(1, 0, 2).dup('c').reshape((long) l * n, ch);         // [L*B,C]
+        INDArray projLB = gridLB.mmul(params.get("W_a"));                                   // [L*B,A]  a_i W_a, once
         INDArray mean = grid.mean(1);                                                       // [B,C]
-        INDArray hPrev = mean.mmul(params.get("W_h0")).addiRowVector(params.get("b_h0"));  // [B,H]
-        INDArray cPrev = mean.mmul(params.get("W_c0")).addiRowVector(params.get("b_c0"));  // [B,H]
+        INDArray h0 = mean.mmul(params.get("W_h0")).addiRowVector(params.get("b_h0"));     // [B,H]
+        INDArray c0 = mean.mmul(params.get("W_c0")).addiRowVector(params.get("b_c0"));     // [B,H]
         float[] inIds = batch.inputs().dup('c').data().asFloat(), tgtIds = batch.targets().dup('c').data().asFloat();
         float[] maskArr = batch.mask().dup('c').data().asFloat();
-        double keep = 1 - c.dropout();
-
-        // per-step caches for the backward pass
-        int[][] ids = new int[steps][n];
-        INDArray[] xs = new INDArray[steps], hs = new INDArray[steps + 1], cs = new INDArray[steps + 1], acts = new INDArray[steps],
-                alphas = new INDArray[steps], ctxs = new INDArray[steps], betas = new INDArray[steps], zs = new INDArray[steps],
-                gi = new INDArray[steps], gf = new INDArray[steps], go = new INDArray[steps], gg = new INDArray[steps],
-                tanhC = new INDArray[steps], drops = new INDArray[steps], probs = new INDArray[steps], masks = new INDArray[steps];
-        hs[0] = hPrev;
-        cs[0] = cPrev;
-        double ce = 0;
-        INDArray coverage = Nd4j.zeros(dt, n, l);                                           // [B,L] sum_t p_t (real steps)
-        INDArray allProbs = grads ? null : Nd4j.create(dt, n, v, steps);
+        // Everything that does not feed the recurrence is done for all steps at once, in time-major rows
+        // (row t*B + i = caption i at step t): the embedding lookups and their gate inputs now, the output layer
+        // after the loop. Only h-dependent products stay inside it.
+        int[] ids = new int[rows];
+        float[] maskTB = new float[rows];
         for (int t = 0; t < steps; t++) {
-            for (int i = 0; i < n; i++) ids[t][i] = (int) inIds[i * steps + t];
-            float[] m = new float[n];
-            for (int i = 0; i < n; i++) m[i] = maskArr[i * steps + t];
-            masks[t] = Nd4j.create(m, new long[] {n, 1}, 'c').castTo(dt);                    // [B,1]
-            INDArray x = params.get("E").getRows(ids[t]);                                   // [B,E]
+            for (int i = 0; i < n; i++) {
+                ids[t * n + i] = (int) inIds[i * steps + t];
+                maskTB[t * n + i] = maskArr[i * steps + t];
+            }
+        }
+        INDArray maskCol = Nd4j.create(maskTB, new long[] {rows, 1}, 'c').castTo(dt);       // [T*B,1]
+        INDArray xAll = params.get("E").getRows(ids);                                       // [T*B,E]
+        INDArray gxAll = xAll.mmul(params.get("W_x")).addiRowVector(params.get("b"));      // [T*B,4H]  x_t W_x + b
+        INDArray hAll = Nd4j.create(dt, rows, h), zAll = Nd4j.create(dt, rows, ch);          // h_t and z_t of every step
+
+        INDArray[] hs = new INDArray[steps + 1], cs = new INDArray[steps + 1], acts = new INDArray[steps], alphas = new INDArray[steps],
+                ctxs = new INDArray[steps], betas = new INDArray[steps], gi = new INDArray[steps], gf = new INDArray[steps],
+                go = new INDArray[steps], gg = new INDArray[steps], tanhC = new INDArray[steps], masks = new INDArray[steps];
+        hs[0] = h0;
+        cs[0] = c0;
+        INDArray coverage = Nd4j.zeros(dt, n, l);                                           // [B,L] sum_t p_t (real steps)
+        for (int t = 0; t < steps; t++) {
+            masks[t] = rowsOf(maskCol, t, n);                                                // [B,1]
             INDArray hp = hs[t];
             INDArray hAtt = hp.mmul(params.get("W_ha"));                                    // [B,A]
-            INDArray act = Transforms.tanh(Broadcast.add(proj, hAtt, proj.ulike(), 0, 2), false); // [B,L,A]
-            INDArray e = act.reshape((long) n * l, a).mmul(params.get("w_att")).reshape(n, l); // [B,L]
-            INDArray alpha = Transforms.softmax(e, false);                                   // [B,L]
+            INDArray act = projLB.reshape(l, (long) n * a).addRowVector(hAtt.reshape(1, (long) n * a)); // [L,B*A]
+            Transforms.tanh(act, false);                                                     // in place
+            act = act.reshape((long) l * n, a);                                              // [L*B,A]
+            INDArray e = act.mmul(params.get("w_att")).reshape(l, n);                       // [L,B]
+            INDArray alpha = Transforms.softmax(e.transpose().dup('c'), false);             // [B,L]
             INDArray ctx = Nd4j.matmul(alpha.reshape(n, 1, l), grid).reshape(n, ch);          // [B,C]  sum_i p_i a_i
             INDArray beta = sigmoid(hp.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta"))); // [B,C]
             INDArray z = beta.mul(ctx);                                                      // [B,C]
-            INDArray gates = x.mmul(params.get("W_x")).addi(z.mmul(params.get("W_z"))).addi(hp.mmul(params.get("W_h")))
-                    .addiRowVector(params.get("b"));                                         // [B,4H]
+            INDArray gates = rowsOf(gxAll, t, n).dup('c');                                   // [B,4H]
+            Nd4j.gemm(z, params.get("W_z"), gates, false, false, 1.0, 1.0);                 //   + z_t W_z
+            Nd4j.gemm(hp, params.get("W_h"), gates, false, false, 1.0, 1.0);                //   + h_{t-1} W_h
             INDArray i_ = sigmoid(block(gates, 0, h).dup()), f_ = sigmoid(block(gates, 1, h).dup()),
                     o_ = sigmoid(block(gates, 2, h).dup()), g_ = Transforms.tanh(block(gates, 3, h).dup(), false);
             INDArray cNew = f_.mul(cs[t]).addi(i_.mul(g_));                                  // [B,H]
             INDArray tc = Transforms.tanh(cNew, true);
             INDArray hNew = o_.mul(tc);                                                      // [B,H]
-            INDArray drop = null, hOut = hNew;
-            if (train && c.dropout() > 0) {
-                float[] d = new float[n * h];
-                for (int k = 0; k < d.length; k++) d[k] = dropoutRng.nextDouble() < keep ? (float) (1 / keep) : 0f;
-                drop = Nd4j.create(d, new long[] {n, h}, 'c').castTo(dt);
-                hOut = hNew.mul(drop);
-            }
-            INDArray logits = hOut.mmul(params.get("W_out")).addiRowVector(params.get("b_out")); // [B,V]
-            INDArray p = Transforms.softmax(logits, false);                                  // [B,V]
-            for (int i = 0; i < n; i++) {
-                if (m[i] != 0) ce -= Math.log(Math.max(p.getDouble(i, (int) tgtIds[i * steps + t]), 1e-30));
-            }
             coverage.addi(alpha.mulColumnVector(masks[t]));
-            if (allProbs != null) allProbs.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t)).assign(p);
-            xs[t] = x; acts[t] = act; alphas[t] = alpha; ctxs[t] = ctx; betas[t] = beta; zs[t] = z;
-            gi[t] = i_; gf[t] = f_; go[t] = o_; gg[t] = g_; tanhC[t] = tc; drops[t] = drop; probs[t] = p;
+            rowsOf(hAll, t, n).assign(hNew);
+            rowsOf(zAll, t, n).assign(z);
+            acts[t] = act; alphas[t] = alpha; ctxs[t] = ctx; betas[t] = beta;
+            gi[t] = i_; gf[t] = f_; go[t] = o_; gg[t] = g_; tanhC[t] = tc;
             hs[t + 1] = hNew;
             cs[t + 1] = cNew;
+        }
+        // output layer for all steps: dropout(h_t) W_out + b -> softmax                     [T*B,V]
+        INDArray drop = null, hOut = hAll;
+        if (train && c.dropout() > 0) {
+            double keep = 1 - c.dropout();
+            float[] d = new float[rows * h];
+            for (int k = 0; k < d.length; k++) d[k] = dropoutRng.nextDouble() < keep ? (float) (1 / keep) : 0f;
+            drop = Nd4j.create(d, new long[] {rows, h}, 'c').castTo(dt);
+            hOut = hAll.mul(drop);
+        }
+        INDArray probs = Transforms.softmax(hOut.mmul(params.get("W_out")).addiRowVector(params.get("b_out")), false); // [T*B,V]
+        double ce = 0;
+        for (int r = 0; r < rows; r++) {
+            if (maskTB[r] != 0) ce -= Math.log(Math.max(probs.getDouble(r, (int) tgtIds[(r % n) * steps + r / n]), 1e-30));
         }
         double tokens = batch.tokens();
         INDArray gap = coverage.rsub(1.0);                                                   // [B,L] 1 - sum_t p_t
         double reg = lambda * gap.mul(gap).sumNumber().doubleValue() / n;
-        if (!grads) return new Pass(ce / tokens, reg, null, allProbs);
+        if (!grads) {
+            INDArray allProbs = probs.reshape(steps, n, v).permute(1, 2, 0).dup('c');        // [B,V,T]
+            return new Pass(ce / tokens, reg, null, allProbs);
+        }
 
         Map<String, INDArray> g = new LinkedHashMap<>();
         for (String name : PARAMS) g.put(name, params.get(name).ulike().assign(0));
-        double[] dE = new double[v * em];
-        INDArray dProjFlat = Nd4j.zeros(dt, (long) n * l, a);                               // accumulates d(a_i W_a)
-        INDArray scratchA = Nd4j.create(dt, (long) n * l, a), scratchB = Nd4j.create(dt, (long) n * l, a);
-        INDArray dhNext = Nd4j.zeros(dt, n, h), dcNext = Nd4j.zeros(dt, n, h);
-        INDArray wAtt = params.get("w_att").reshape(1, a);
-        for (int t = steps - 1; t >= 0; t--) {
-            // output layer: d logits = (p - onehot(target)) * mask / tokens
-            INDArray dLogits = probs[t].dup();
-            for (int i = 0; i < n; i++) {
-                if (maskArr[i * steps + t] != 0) dLogits.putScalar(i, (int) tgtIds[i * steps + t], dLogits.getDouble(i, (int) tgtIds[i * steps + t]) - 1);
+        // output layer, all steps: d logits = (p - onehot(target)) * mask / tokens          [T*B,V]
+        INDArray dLogits = probs;                                                            // reused in place
+        for (int r = 0; r < rows; r++) {
+            if (maskTB[r] != 0) {
+                int w = (int) tgtIds[(r % n) * steps + r / n];
+                dLogits.putScalar(r, w, dLogits.getDouble(r, w) - 1);
             }
-            dLogits.muliColumnVector(masks[t]).divi(tokens);                                 // [B,V]
-            INDArray hOut = drops[t] == null ? hs[t + 1] : hs[t + 1].mul(drops[t]);
-            acc(g.get("W_out"), hOut, dLogits);                                              // [H,V] += hOut^T dLogits
-            g.get("b_out").addi(dLogits.sum(true, 0));
-            INDArray dh = dLogits.mmul(params.get("W_out").transpose());                     // [B,H]
-            if (drops[t] != null) dh.muli(drops[t]);
-            dh.addi(dhNext);
+        }
+        dLogits.muliColumnVector(maskCol).divi(tokens);
+        acc(g.get("W_out"), hOut, dLogits);                                                  // [H,V]
+        g.get("b_out").addi(dLogits.sum(true, 0));
+        INDArray dhOut = dLogits.mmul(params.get("W_out").transpose());                      // [T*B,H]
+        if (drop != null) dhOut.muli(drop);
+
+        INDArray dGatesAll = Nd4j.create(dt, rows, 4L * h), dBetaAll = Nd4j.create(dt, rows, ch),
+                dHAttAll = Nd4j.create(dt, rows, a);                                         // per-step gradients, for one GEMM each
+        INDArray dProj = Nd4j.zeros(dt, (long) l * n, a);                                    // accumulates d(a_i W_a) [L*B,A]
+        INDArray scratch = Nd4j.create(dt, (long) l * n, a);
+        INDArray wAttRow = params.get("w_att").reshape(1, a);
+        INDArray dhNext = Nd4j.zeros(dt, n, h), dcNext = Nd4j.zeros(dt, n, h);
+        for (int t = steps - 1; t >= 0; t--) {
+            INDArray dh = rowsOf(dhOut, t, n).add(dhNext);                                   // [B,H]
             // LSTM cell
             INDArray dO = dh.mul(tanhC[t]);
             INDArray dc = dh.mul(go[t]).muli(tanhC[t].mul(tanhC[t]).rsubi(1.0)).addi(dcNext);
             INDArray dI = dc.mul(gg[t]), dF = dc.mul(cs[t]), dG = dc.mul(gi[t]);
             dcNext = dc.mul(gf[t]);
-            INDArray dGates = Nd4j.hstack(
-                    dI.muli(gi[t].mul(gi[t].rsub(1.0))),
-                    dF.muli(gf[t].mul(gf[t].rsub(1.0))),
-                    dO.muli(go[t].mul(go[t].rsub(1.0))),
-                    dG.muli(gg[t].mul(gg[t]).rsubi(1.0)));                                    // [B,4H]
-            INDArray hp = hs[t];
-            acc(g.get("W_x"), xs[t], dGates);
-            acc(g.get("W_z"), zs[t], dGates);
-            acc(g.get("W_h"), hp, dGates);
-            g.get("b").addi(dGates.sum(true, 0));
-            float[] dx = dGates.mmul(params.get("W_x").transpose()).castTo(DataType.FLOAT).dup('c').data().asFloat(); // [B,E]
-            for (int i = 0; i < n; i++) for (int k = 0; k < em; k++) dE[ids[t][i] * em + k] += dx[i * em + k];
+            INDArray dGates = rowsOf(dGatesAll, t, n);                                       // [B,4H] view
+            block(dGates, 0, h).assign(dI.muli(gi[t].mul(gi[t].rsub(1.0))));
+            block(dGates, 1, h).assign(dF.muli(gf[t].mul(gf[t].rsub(1.0))));
+            block(dGates, 2, h).assign(dO.muli(go[t].mul(go[t].rsub(1.0))));
+            block(dGates, 3, h).assign(dG.muli(gg[t].mul(gg[t]).rsubi(1.0)));
             INDArray dz = dGates.mmul(params.get("W_z").transpose());                        // [B,C]
             INDArray dhPrev = dGates.mmul(params.get("W_h").transpose());                    // [B,H]
             // gate beta and context
             INDArray dBetaPre = dz.mul(ctxs[t]).muli(betas[t].mul(betas[t].rsub(1.0)));      // [B,C]
-            acc(g.get("W_beta"), hp, dBetaPre);
-            g.get("b_beta").addi(dBetaPre.sum(true, 0));
-            dhPrev.addi(dBetaPre.mmul(params.get("W_beta").transpose()));
+            rowsOf(dBetaAll, t, n).assign(dBetaPre);
+            Nd4j.gemm(dBetaPre, params.get("W_beta"), dhPrev, false, true, 1.0, 1.0);       // dhPrev += dBetaPre W_beta^T
             INDArray dCtx = dz.mul(betas[t]);                                                // [B,C]
             INDArray dAlpha = Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);       // [B,L]  a_i . dctx
             dAlpha.addi(gap.mul(-2.0 * lambda / n).muliColumnVector(masks[t]));              // coverage regulariser
             // softmax: de = p * (dp - sum_j p_j dp_j)
             INDArray alpha = alphas[t];
             INDArray de = alpha.mul(dAlpha.subColumnVector(alpha.mul(dAlpha).sum(true, 1)));  // [B,L]
-            INDArray act = acts[t].reshape((long) n * l, a);                                 // [B*L,A]
-            INDArray deFlat = de.reshape((long) n * l, 1);
-            acc(g.get("w_att"), act, deFlat);                                                // [A,1]
-            // dPre = (de w^T) * (1 - act^2), in two reused [B*L,A] buffers: these are the big tensors
-            Nd4j.gemm(deFlat, wAtt, scratchA, false, false, 1.0, 0.0);
-            scratchB.assign(act).muli(act).rsubi(1.0);
-            scratchA.muli(scratchB);                                                         // [B*L,A]
-            dProjFlat.addi(scratchA);
-            INDArray dHAtt = scratchA.reshape(n, l, a).sum(1);                               // [B,A]
-            acc(g.get("W_ha"), hp, dHAtt);
-            dhPrev.addi(dHAtt.mmul(params.get("W_ha").transpose()));
+            INDArray deLB = de.transpose().dup('c').reshape((long) l * n, 1);                 // [L*B,1]
+            INDArray act = acts[t];                                                          // [L*B,A]
+            acc(g.get("w_att"), act, deLB);                                                  // [A,1]
+            // dPre = (de w^T) * (1 - act^2), in one reused [L*B,A] buffer: these are the big tensors
+            scratch.assign(act).muli(act).rsubi(1.0).muliRowVector(wAttRow).muliColumnVector(deLB);
+            dProj.addi(scratch);
+            INDArray dHAtt = scratch.reshape(l, (long) n * a).sum(0).reshape(n, a);          // [B,A]  sum over cells
+            rowsOf(dHAttAll, t, n).assign(dHAtt);
+            Nd4j.gemm(dHAtt, params.get("W_ha"), dhPrev, false, true, 1.0, 1.0);            // dhPrev += dHAtt W_ha^T
             dhNext = dhPrev;
         }
-        acc(g.get("W_a"), gridFlat, dProjFlat);                                              // [C,A]
+        // weight gradients of all steps at once: [in, T*B] x [T*B, out]
+        INDArray hPrevAll = Nd4j.vstack(java.util.Arrays.copyOf(hs, steps));                // [T*B,H]  h_{t-1}
+        acc(g.get("W_x"), xAll, dGatesAll);
+        acc(g.get("W_z"), zAll, dGatesAll);
+        acc(g.get("W_h"), hPrevAll, dGatesAll);
+        g.get("b").addi(dGatesAll.sum(true, 0));
+        acc(g.get("W_beta"), hPrevAll, dBetaAll);
+        g.get("b_beta").addi(dBetaAll.sum(true, 0));
+        acc(g.get("W_ha"), hPrevAll, dHAttAll);
+        acc(g.get("W_a"), gridLB, dProj);                                                    // [C,A]
+        float[] dx = dGatesAll.mmul(params.get("W_x").transpose()).castTo(DataType.FLOAT).dup('c').data().asFloat(); // [T*B,E]
+        double[] dE = new double[v * em];
+        for (int r = 0; r < rows; r++) for (int k = 0; k < em; k++) dE[ids[r] * em + k] += dx[r * em + k];
         acc(g.get("W_h0"), mean, dhNext);
         g.get("b_h0").addi(dhNext.sum(true, 0));
         acc(g.get("W_c0"), mean, dcNext);
         g.get("b_c0").addi(dcNext.sum(true, 0));
         g.put("E", Nd4j.create(dE, new long[] {v, em}, 'c').castTo(dt));
         return new Pass(ce / tokens, reg, g, null);
+    }
+
+    /** Rows t*n .. t*n+n-1 of a time-major [T*B, k] matrix: step t of every caption (a view). */
+    private static INDArray rowsOf(INDArray x, int t, int n) {
+        return x.get(NDArrayIndex.interval((long) t * n, (long) (t + 1) * n), NDArrayIndex.all());
     }
 
     /** grad += x^T dy, accumulated in place by GEMM (no temporary [in, out] matrix per step). */
