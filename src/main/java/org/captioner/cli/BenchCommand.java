@@ -19,14 +19,14 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
-        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class})
+        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class, BenchCommand.Latency.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, decoder, evaluate");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, decoder, evaluate, latency");
     }
 
     @Command(name = "encoder", mixinStandardHelpOptions = true,
@@ -85,6 +85,45 @@ public final class BenchCommand implements Runnable {
                 System.out.printf("  end to end:   %.1f images/s (%d files from %s, decode + preprocess + CNN)%n", e2e, n, images);
             }
             System.out.printf("  memory:       %s%n", PeakMemory.describe());
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "latency", mixinStandardHelpOptions = true,
+            description = {"Latency of single embedded-API calls, Captioner.caption(Path), one image at a time after a warm-up:",
+                    "what a service captioning one upload per request sees (decode + CNN + beam search)."})
+    static final class Latency implements Callable<Integer> {
+        @Option(names = "--images", required = true, description = "Folder of images (the first --count are used).") Path images;
+        @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
+        @Option(names = "--weights", description = "Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).") Path weights;
+        @Option(names = "--count", defaultValue = "50", description = "Timed calls (default: ${DEFAULT-VALUE}).") int count;
+        @Option(names = "--beam", defaultValue = "3") int beam;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Options.positive(spec, "--count", count);
+            Options.positive(spec, "--beam", beam);
+            NativeSetup.init();
+            List<Path> files = org.captioner.image.ImageFiles.collect(List.of(images), false).stream()
+                    .map(org.captioner.image.ImageFiles.Input::file).limit(count + 5L).toList();
+            if (files.size() < 6) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "need at least 6 images in " + images);
+            try (org.captioner.Captioner c = org.captioner.Captioner.builder().beam(beam).weights(weights)
+                    .build(model != null ? model : org.captioner.Captioner.defaultModel())) {
+                for (Path f : files.subList(0, 5)) c.caption(f);                // warm-up: JIT, native kernels, workspaces
+                List<Path> timed = files.subList(5, files.size());
+                double[] ms = new double[timed.size()];
+                for (int i = 0; i < ms.length; i++) {
+                    long t0 = System.nanoTime();
+                    c.caption(timed.get(i));
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                java.util.Arrays.sort(ms);
+                System.out.printf("latency: %d single-image calls, beam %d: median %.1f ms, p90 %.1f ms, max %.1f ms%n", ms.length, beam,
+                        ms[ms.length / 2], ms[(int) Math.min(ms.length - 1, Math.round(ms.length * 0.9))], ms[ms.length - 1]);
+            }
+            System.out.printf("  memory: %s%n", PeakMemory.describe());
             return Main.EXIT_OK;
         }
     }
