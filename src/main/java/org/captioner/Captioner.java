@@ -175,7 +175,8 @@ public final class Captioner implements AutoCloseable {
     public static final class Builder {
         private int beam = 3, nbest = 1, topK = 0, maxLength = -1;
         private boolean sample;
-        private double temperature = 1.0, lengthAlpha = 0;
+        private double temperature = 1.0;
+        private Double lengthAlpha;                    // null: the model's recommended value
         private long seed = 42;
         private Path weights;
 
@@ -213,14 +214,15 @@ public final class Captioner implements AutoCloseable {
             return this;
         }
 
-        public DecodeOptions decodeOptions(int modelMaxLength) {
-            int len = maxLength > 0 ? maxLength : modelMaxLength;
-            return new DecodeOptions(sample ? 1 : beam, nbest, lengthAlpha, sample, temperature, topK, len, false, seed);
+        public DecodeOptions decodeOptions(ModelBundle m) {
+            int len = maxLength > 0 ? maxLength : m.config().maxLength();
+            double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
+            return new DecodeOptions(sample ? 1 : beam, nbest, alpha, sample, temperature, topK, len, false, seed);
         }
 
         public Captioner build(Path modelDir) throws IOException {
             ModelBundle m = ModelBundle.load(modelDir);
-            DecodeOptions o = decodeOptions(m.config().maxLength());
+            DecodeOptions o = decodeOptions(m);
             ImageEncoder enc = Encoders.load(EncoderType.parse(m.encoder()), weights);
             if (!enc.weightsSha256().equals(m.encoderWeightsSha256())) {
                 throw new IOException("the model in " + modelDir + " was trained on " + m.encoder() + " features from weights with SHA-256 "

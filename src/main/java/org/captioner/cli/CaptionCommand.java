@@ -52,6 +52,8 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or coco (default: ${DEFAULT-VALUE}).")
     String format;
     @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
+    @Option(names = "--length-alpha", description = {"Beam length normalisation: rank by logP / length^alpha",
+            "(default: the model's recommended value, see models/README.md; 0 = raw log-probability)."}) Double lengthAlpha;
     @Option(names = "--nbest", defaultValue = "1", description = "Also list the n best captions (jsonl).") int nbest;
     @Option(names = "--sample", description = "Sample captions instead of searching.") boolean sample;
     @Option(names = "--temperature", defaultValue = "1.0") double temperature;
@@ -75,6 +77,7 @@ public final class CaptionCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Options.positive(spec, "--beam", beam);
+        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
         Options.positive(spec, "--nbest", nbest);
         Options.positive(spec, "--threads", threads);
         Options.positive(spec, "--batch", batch);
@@ -98,6 +101,7 @@ public final class CaptionCommand implements Callable<Integer> {
         List<ImageFiles.Input> todo = all.stream().filter(i -> !done.contains(i.name())).toList();
         NativeSetup.init();
         Captioner.Builder b = Captioner.builder().beam(beam).nbest(nbest).weights(weights);
+        if (lengthAlpha != null) b.lengthAlpha(lengthAlpha);
         if (sample) b.sample(temperature, topK, seed);
         Path modelDir = model != null ? model : Captioner.defaultModel();
         Captioner captioner = b.build(modelDir);

@@ -37,6 +37,10 @@ public final class DecodeCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--beam", defaultValue = "3") int beam;
     @Option(names = "--batch", defaultValue = "100", description = "Images decoded together.") int batch;
+    @Option(names = "--length-alpha", description = {"Length normalisation: rank beam hypotheses by logP / length^alpha",
+            "(default: the model's recommended value; 0 = raw log-probability; 0.5-1 favours longer captions)."}) Double lengthAlpha;
+    @Option(names = "--tune-length-alpha", split = ",", paramLabel = "A,B,...", description = {"Decode with each value, score CIDEr-D",
+            "against --captions, and record the best in the model as its recommended length normalisation."}) List<Double> tuneAlphas;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -45,6 +49,11 @@ public final class DecodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Options.positive(spec, "--beam", beam);
         Options.positive(spec, "--batch", batch);
+        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
+        if (tuneAlphas != null) {
+            if (captions == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--tune-length-alpha needs --captions (and --split)");
+            for (double a : tuneAlphas) Options.range(spec, "--tune-length-alpha", a, 0, 2);
+        }
         NativeSetup.init();
         ModelBundle m = ModelBundle.load(model);
         ObjectMapper json = new ObjectMapper();
@@ -65,7 +74,34 @@ public final class DecodeCommand implements Callable<Integer> {
             int[] rows = names.stream().mapToInt(fs::row).toArray();
             boolean attention = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
             BatchBuilder features = new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null);
-            DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength());
+            if (tuneAlphas != null) {
+                Map<String, ImageCaptions> refs = new LinkedHashMap<>();
+                for (ImageCaptions ic : CaptionDataset.load(captions).split(split)) refs.put(ic.file(), ic);
+                double bestAlpha = 0, bestCider = -1;
+                for (double a : tuneAlphas) {
+                    List<Hypothesis> hs = features.caption(m.decoder(), rows, DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(a), batch);
+                    List<String> hyp = new ArrayList<>();
+                    List<List<String>> ref = new ArrayList<>();
+                    for (int i = 0; i < rows.length; i++) {
+                        hyp.add(String.join(" ", m.vocabulary().decode(hs.get(i).tokens())));
+                        ref.add(refs.get(names.get(i)).captions());
+                    }
+                    var sc = org.captioner.eval.Scores.of(names, hyp, ref);
+                    spec.commandLine().getErr().printf("length alpha %.2f: CIDEr-D %.4f BLEU-4 %.4f BLEU-1 %.4f ROUGE-L %.4f%n", a, sc.get("CIDEr-D"), sc.get("BLEU-4"),
+                            sc.get("BLEU-1"), sc.get("ROUGE-L"));
+                    if (sc.get("CIDEr-D") > bestCider) {
+                        bestCider = sc.get("CIDEr-D");
+                        bestAlpha = a;
+                    }
+                }
+                ModelBundle.recommendLengthAlpha(model, bestAlpha, String.format(java.util.Locale.ROOT,
+                        "dev CIDEr-D %.4f with beam %d on %s split %s (%d images), from %s", bestCider, beam, captions.getFileName(), split, rows.length, tuneAlphas));
+                spec.commandLine().getErr().printf("recommended length alpha %.2f recorded in %s%n", bestAlpha, model.resolve(ModelBundle.CONFIG));
+                spec.commandLine().getErr().flush();
+                m = ModelBundle.load(model);
+            }
+            DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength())
+                    .withLengthAlpha(lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha());
             long t0 = System.nanoTime();
             List<Hypothesis> best = features.caption(m.decoder(), rows, opts, batch);
             StringBuilder sb = new StringBuilder();

@@ -36,6 +36,10 @@ public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sam
         return new DecodeOptions(beam, n, lengthAlpha, sample, temperature, topK, maxLength, allowUnk, seed);
     }
 
+    public DecodeOptions withLengthAlpha(double alpha) {
+        return new DecodeOptions(beam, nbest, alpha, sample, temperature, topK, maxLength, allowUnk, seed);
+    }
+
     public DecodeOptions withMaxLength(int n) {
         return new DecodeOptions(beam, nbest, lengthAlpha, sample, temperature, topK, n, allowUnk, seed);
     }

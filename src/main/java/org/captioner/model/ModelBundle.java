@@ -28,6 +28,7 @@ public final class ModelBundle {
 
     private final Path dir;
     private final DecoderConfig config;
+    private double lengthAlpha;
     private final Vocabulary vocabulary;
     private final CaptionDecoder decoder;
     private final String encoder;
@@ -133,7 +134,26 @@ public final class ModelBundle {
             throw new IOException("model " + dir + ": vocabulary has " + vocab.size() + " words but the decoder was built for " + c.vocabSize());
         }
         CaptionDecoder dec = Decoders.load(c, dir.resolve(DECODER), false);
-        return new ModelBundle(dir, c, vocab, dec, n.path("encoder").path("name").asText(), n.path("encoder").path("weights_sha256").asText(),
+        ModelBundle b = new ModelBundle(dir, c, vocab, dec, n.path("encoder").path("name").asText(), n.path("encoder").path("weights_sha256").asText(),
                 JSON.readTree(dir.resolve(TRAINING).toFile()));
+        b.lengthAlpha = n.path("decoding").path("length_alpha").asDouble(0);
+        return b;
+    }
+
+    /**
+     * The beam length normalisation chosen for this model on its dev split ({@code decode --tune-length-alpha}),
+     * used when a caller does not set one; 0 (raw log-probability) when none was chosen.
+     */
+    public double recommendedLengthAlpha() {
+        return lengthAlpha;
+    }
+
+    /** Records the recommended length normalisation in config.json (atomically; the other files are untouched). */
+    public static void recommendLengthAlpha(Path dir, double alpha, String how) throws IOException {
+        ObjectNode n = (ObjectNode) JSON.readTree(dir.resolve(CONFIG).toFile());
+        ObjectNode d = n.putObject("decoding");
+        d.put("length_alpha", alpha);
+        d.put("chosen_by", how);
+        AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
     }
 }

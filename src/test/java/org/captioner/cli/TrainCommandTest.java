@@ -39,6 +39,16 @@ class TrainCommandTest {
         var r = org.captioner.eval.EvaluateCommandTest.run("evaluate", "--refs", caps.toString(), "--results", results.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("\"images\":18"), r.out());
+        // length normalisation chosen on the references and recorded in the bundle as its default
+        var t = CliTest.run("decode", "--model", out.toString(), "--features", feats.toString(), "--out", results.toString(),
+                "--captions", caps.toString(), "--tune-length-alpha", "0,1");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.err().contains("length alpha 0.00: CIDEr-D") && t.err().contains("length alpha 1.00: CIDEr-D"), t.err());
+        double alpha = ModelBundle.load(out).recommendedLengthAlpha();
+        assertTrue(alpha == 0 || alpha == 1, "recorded " + alpha);
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"chosen_by\""));
+        assertEquals(Main.EXIT_USAGE, CliTest.run("decode", "--model", out.toString(), "--features", feats.toString(), "--out",
+                results.toString(), "--tune-length-alpha", "0.5").code(), "tuning needs references");
     }
 
     @Test
