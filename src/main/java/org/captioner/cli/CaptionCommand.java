@@ -14,6 +14,7 @@ import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageFiles;
 import org.captioner.report.HtmlReport;
 import org.captioner.util.AtomicFiles;
+import org.captioner.util.NativeMemory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -145,6 +146,7 @@ public final class CaptionCommand implements Callable<Integer> {
                      .setUnit(" img", 1).showSpeed().setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
                      .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
             Output o = new Output(w, format);
+            NativeMemory memory = new NativeMemory(256);
             if (resume && out != null && Files.exists(out)) o.copyExisting(out);
             Iterator<ImageBatchLoader.Batch> it = loader.batches(todo.stream().map(ImageFiles.Input::file).toList(), batch);
             while (it.hasNext()) {
@@ -165,6 +167,7 @@ public final class CaptionCommand implements Callable<Integer> {
                     }
                 }
                 w.flush();
+                memory.processed(bt.items().size());
                 if (pb != null) pb.stepBy(bt.items().size());
             }
             o.finish();

@@ -12,6 +12,7 @@ import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageFiles;
 import org.captioner.util.AtomicFiles;
+import org.captioner.util.NativeMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +102,7 @@ public final class FeatureExtractor {
                      StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
              ProgressBar pb = progress ? progressBar(todo.size()) : null) {
             Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batchSize);
+            NativeMemory memory = new NativeMemory(256);
             while (it.hasNext()) {
                 ImageBatchLoader.Batch b = it.next();
                 List<String> okNames = new ArrayList<>();
@@ -127,6 +129,7 @@ public final class FeatureExtractor {
                     written += okNames.size();
                 }
                 errors.flush();
+                memory.processed(b.items().size());
                 if (pb != null) pb.stepBy(b.items().size());
             }
         }
