@@ -74,6 +74,8 @@ public final class DecodeCommand implements Callable<Integer> {
             int[] rows = names.stream().mapToInt(fs::row).toArray();
             boolean attention = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
             BatchBuilder features = new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null);
+            List<Hypothesis> best = null;                   // the tuned alpha's captions, reused below
+            double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
             if (tuneAlphas != null) {
                 Map<String, ImageCaptions> refs = new LinkedHashMap<>();
                 for (ImageCaptions ic : CaptionDataset.load(captions).split(split)) refs.put(ic.file(), ic);
@@ -92,18 +94,22 @@ public final class DecodeCommand implements Callable<Integer> {
                     if (sc.get("CIDEr-D") > bestCider) {
                         bestCider = sc.get("CIDEr-D");
                         bestAlpha = a;
+                        best = hs;
                     }
                 }
                 ModelBundle.recommendLengthAlpha(model, bestAlpha, String.format(java.util.Locale.ROOT,
                         "dev CIDEr-D %.4f with beam %d on %s split %s (%d images), from %s", bestCider, beam, captions.getFileName(), split, rows.length, tuneAlphas));
                 spec.commandLine().getErr().printf("recommended length alpha %.2f recorded in %s%n", bestAlpha, model.resolve(ModelBundle.CONFIG));
                 spec.commandLine().getErr().flush();
-                m = ModelBundle.load(model);
+                if (lengthAlpha == null) alpha = bestAlpha;
+                else best = null;                               // an explicit --length-alpha wins: decode with it
             }
-            DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength())
-                    .withLengthAlpha(lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha());
             long t0 = System.nanoTime();
-            List<Hypothesis> best = features.caption(m.decoder(), rows, opts, batch);
+            boolean reused = best != null;
+            if (best == null) {
+                DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
+                best = features.caption(m.decoder(), rows, opts, batch);
+            }
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < rows.length; i++) {
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -114,7 +120,8 @@ public final class DecodeCommand implements Callable<Integer> {
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             AtomicFiles.writeString(out, sb.toString());
-            System.err.printf("decoded %d images with beam %d in %.1f s (%.1f ms per image, batches of %d) -> %s%n",
+            if (reused) System.err.printf("wrote the captions of length alpha %.2f -> %s%n", alpha, out);
+            else System.err.printf("decoded %d images with beam %d in %.1f s (%.1f ms per image, batches of %d) -> %s%n",
                     names.size(), beam, secs, 1000 * secs / names.size(), batch, out);
         }
         return Main.EXIT_OK;
