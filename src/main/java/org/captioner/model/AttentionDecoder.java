@@ -126,7 +126,7 @@ public final class AttentionDecoder implements CaptionDecoder {
         int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), v = c.vocabSize(), em = c.embedSize();
         INDArray grid = batch.grids().castTo(dt);                                           // [B,L,C]
         // The grid cell-major, [L,B,C]: a term that depends on h (one row per caption) is then one contiguous
-        // row broadcast over the L cells, the fastest broadcast ND4J has.
+        // row broadcast over the L cells.
         INDArray gridLB = grid.permute(1, 0, 2).dup('c').reshape((long) l * n, ch);         // [L*B,C]
         INDArray projLB = gridLB.mmul(params.get("W_a"));                                   // [L*B,A]  a_i W_a, once
         INDArray mean = grid.mean(1);                                                       // [B,C]
@@ -148,41 +148,29 @@ public final class AttentionDecoder implements CaptionDecoder {
         INDArray maskCol = Nd4j.create(maskTB, new long[] {rows, 1}, 'c').castTo(dt);       // [T*B,1]
         INDArray xAll = params.get("E").getRows(ids);                                       // [T*B,E]
         INDArray gxAll = xAll.mmul(params.get("W_x")).addiRowVector(params.get("b"));      // [T*B,4H]  x_t W_x + b
-        INDArray hAll = Nd4j.create(dt, rows, h), zAll = Nd4j.create(dt, rows, ch);          // h_t and z_t of every step
 
-        INDArray[] hs = new INDArray[steps + 1], cs = new INDArray[steps + 1], acts = new INDArray[steps], alphas = new INDArray[steps],
-                ctxs = new INDArray[steps], betas = new INDArray[steps], gi = new INDArray[steps], gf = new INDArray[steps],
-                go = new INDArray[steps], gg = new INDArray[steps], tanhC = new INDArray[steps], masks = new INDArray[steps];
-        hs[0] = h0;
-        cs[0] = c0;
-        INDArray coverage = Nd4j.zeros(dt, n, l);                                           // [B,L] sum_t p_t (real steps)
-        for (int t = 0; t < steps; t++) {
-            masks[t] = rowsOf(maskCol, t, n);                                                // [B,1]
-            INDArray hp = hs[t];
-            INDArray hAtt = hp.mmul(params.get("W_ha"));                                    // [B,A]
-            INDArray act = projLB.reshape(l, (long) n * a).addRowVector(hAtt.reshape(1, (long) n * a)); // [L,B*A]
-            Transforms.tanh(act, false);                                                     // in place
-            act = act.reshape((long) l * n, a);                                              // [L*B,A]
-            INDArray e = act.mmul(params.get("w_att")).reshape(l, n);                       // [L,B]
-            INDArray alpha = Transforms.softmax(e.transpose().dup('c'), false);             // [B,L]
-            INDArray ctx = Nd4j.matmul(alpha.reshape(n, 1, l), grid).reshape(n, ch);          // [B,C]  sum_i p_i a_i
-            INDArray beta = sigmoid(hp.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta"))); // [B,C]
-            INDArray z = beta.mul(ctx);                                                      // [B,C]
-            INDArray gates = rowsOf(gxAll, t, n).dup('c');                                   // [B,4H]
-            Nd4j.gemm(z, params.get("W_z"), gates, false, false, 1.0, 1.0);                 //   + z_t W_z
-            Nd4j.gemm(hp, params.get("W_h"), gates, false, false, 1.0, 1.0);                //   + h_{t-1} W_h
-            INDArray i_ = sigmoid(block(gates, 0, h).dup()), f_ = sigmoid(block(gates, 1, h).dup()),
-                    o_ = sigmoid(block(gates, 2, h).dup()), g_ = Transforms.tanh(block(gates, 3, h).dup(), false);
-            INDArray cNew = f_.mul(cs[t]).addi(i_.mul(g_));                                  // [B,H]
-            INDArray tc = Transforms.tanh(cNew, true);
-            INDArray hNew = o_.mul(tc);                                                      // [B,H]
-            coverage.addi(alpha.mulColumnVector(masks[t]));
-            rowsOf(hAll, t, n).assign(hNew);
-            rowsOf(zAll, t, n).assign(z);
-            acts[t] = act; alphas[t] = alpha; ctxs[t] = ctx; betas[t] = beta;
-            gi[t] = i_; gf[t] = f_; go[t] = o_; gg[t] = g_; tanhC[t] = tc;
-            hs[t + 1] = hNew;
-            cs[t + 1] = cNew;
+        // The recurrence: in float by FloatAttentionRecurrence (Java loops + BLAS), in any other type (double,
+        // for gradient checks) by the same formulas as ND4J ops below, the reference the float path is tested on.
+        FloatAttentionRecurrence fast = null;
+        Reference ref = null;
+        INDArray hAll, zAll, coverage;                                                       // [T*B,H], [T*B,C], [B,L]
+        if (dt == DataType.FLOAT) {
+            float[][] act = new float[steps][];
+            for (int t = 0; t < steps; t++) act[t] = actBuffer(t, rows(l, n, a));
+            INDArray wCat = Nd4j.hstack(params.get("W_h"), params.get("W_ha"), params.get("W_beta"));   // [H,K]
+            fast = new FloatAttentionRecurrence(n, steps, l, ch, a, h, grid.dup('c').data().asFloat(), gxAll.data().asFloat(),
+                    maskTB, params.get("b_beta").dup('c').data().asFloat(), wCat, params.get("W_z"),
+                    new AttentionScoreKernel(projLB.data().asFloat(), params.get("w_att").dup('c').data().asFloat(), l, n, a),
+                    act, h0.data().asFloat(), c0.data().asFloat());
+            fast.forward();
+            hAll = Nd4j.create(fast.hAll, new long[] {rows, h}, 'c');
+            zAll = Nd4j.create(fast.zAll, new long[] {rows, ch}, 'c');
+            coverage = Nd4j.create(fast.coverage, new long[] {n, l}, 'c');
+        } else {
+            ref = new Reference(grid, projLB, gxAll, maskCol, h0, c0, n, steps);
+            hAll = ref.hAll;
+            zAll = ref.zAll;
+            coverage = ref.coverage;
         }
         // output layer for all steps: dropout(h_t) W_out + b -> softmax                     [T*B,V]
         INDArray drop = null, hOut = hAll;
@@ -221,67 +209,169 @@ public final class AttentionDecoder implements CaptionDecoder {
         g.get("b_out").addi(dLogits.sum(true, 0));
         INDArray dhOut = dLogits.mmul(params.get("W_out").transpose());                      // [T*B,H]
         if (drop != null) dhOut.muli(drop);
+        INDArray dCoverage = gap.mul(-2.0 * lambda / n);                                     // [B,L] d reg / d sum_t p_t
 
-        INDArray dGatesAll = Nd4j.create(dt, rows, 4L * h), dBetaAll = Nd4j.create(dt, rows, ch),
-                dHAttAll = Nd4j.create(dt, rows, a);                                         // per-step gradients, for one GEMM each
-        INDArray dProj = Nd4j.zeros(dt, (long) l * n, a);                                    // accumulates d(a_i W_a) [L*B,A]
-        INDArray scratch = Nd4j.create(dt, (long) l * n, a);
-        INDArray wAttRow = params.get("w_att").reshape(1, a);
-        INDArray dhNext = Nd4j.zeros(dt, n, h), dcNext = Nd4j.zeros(dt, n, h);
-        for (int t = steps - 1; t >= 0; t--) {
-            INDArray dh = rowsOf(dhOut, t, n).add(dhNext);                                   // [B,H]
-            // LSTM cell
-            INDArray dO = dh.mul(tanhC[t]);
-            INDArray dc = dh.mul(go[t]).muli(tanhC[t].mul(tanhC[t]).rsubi(1.0)).addi(dcNext);
-            INDArray dI = dc.mul(gg[t]), dF = dc.mul(cs[t]), dG = dc.mul(gi[t]);
-            dcNext = dc.mul(gf[t]);
-            INDArray dGates = rowsOf(dGatesAll, t, n);                                       // [B,4H] view
-            block(dGates, 0, h).assign(dI.muli(gi[t].mul(gi[t].rsub(1.0))));
-            block(dGates, 1, h).assign(dF.muli(gf[t].mul(gf[t].rsub(1.0))));
-            block(dGates, 2, h).assign(dO.muli(go[t].mul(go[t].rsub(1.0))));
-            block(dGates, 3, h).assign(dG.muli(gg[t].mul(gg[t]).rsubi(1.0)));
-            INDArray dz = dGates.mmul(params.get("W_z").transpose());                        // [B,C]
-            INDArray dhPrev = dGates.mmul(params.get("W_h").transpose());                    // [B,H]
-            // gate beta and context
-            INDArray dBetaPre = dz.mul(ctxs[t]).muli(betas[t].mul(betas[t].rsub(1.0)));      // [B,C]
-            rowsOf(dBetaAll, t, n).assign(dBetaPre);
-            Nd4j.gemm(dBetaPre, params.get("W_beta"), dhPrev, false, true, 1.0, 1.0);       // dhPrev += dBetaPre W_beta^T
-            INDArray dCtx = dz.mul(betas[t]);                                                // [B,C]
-            INDArray dAlpha = Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);       // [B,L]  a_i . dctx
-            dAlpha.addi(gap.mul(-2.0 * lambda / n).muliColumnVector(masks[t]));              // coverage regulariser
-            // softmax: de = p * (dp - sum_j p_j dp_j)
-            INDArray alpha = alphas[t];
-            INDArray de = alpha.mul(dAlpha.subColumnVector(alpha.mul(dAlpha).sum(true, 1)));  // [B,L]
-            INDArray deLB = de.transpose().dup('c').reshape((long) l * n, 1);                 // [L*B,1]
-            INDArray act = acts[t];                                                          // [L*B,A]
-            acc(g.get("w_att"), act, deLB);                                                  // [A,1]
-            // dPre = (de w^T) * (1 - act^2), in one reused [L*B,A] buffer: these are the big tensors
-            scratch.assign(act).muli(act).rsubi(1.0).muliRowVector(wAttRow).muliColumnVector(deLB);
-            dProj.addi(scratch);
-            INDArray dHAtt = scratch.reshape(l, (long) n * a).sum(0).reshape(n, a);          // [B,A]  sum over cells
-            rowsOf(dHAttAll, t, n).assign(dHAtt);
-            Nd4j.gemm(dHAtt, params.get("W_ha"), dhPrev, false, true, 1.0, 1.0);            // dhPrev += dHAtt W_ha^T
-            dhNext = dhPrev;
+        // back-propagation through time, then the weight gradients of all steps at once ([in, T*B] x [T*B, out])
+        INDArray hPrevAll, dGatesAll, dHAttAll, dBetaAll, dProj, dh0, dc0;
+        if (fast != null) {
+            FloatAttentionRecurrence.Gradients fg = fast.backward(dhOut.dup('c').data().asFloat(), dCoverage.dup('c').data().asFloat());
+            hPrevAll = Nd4j.create(fast.hPrevAll(), new long[] {rows, h}, 'c');
+            INDArray dCat = Nd4j.create(fg.dCat(), new long[] {rows, 4L * h + a + ch}, 'c'); // [T*B,K]
+            INDArray gCat = Nd4j.gemm(hPrevAll, dCat, true, false);                          // [H,K] W_h | W_ha | W_beta
+            g.get("W_h").assign(block(gCat, 0, 4 * h));
+            g.get("W_ha").assign(gCat.get(NDArrayIndex.all(), NDArrayIndex.interval(4L * h, 4L * h + a)));
+            g.get("W_beta").assign(gCat.get(NDArrayIndex.all(), NDArrayIndex.interval(4L * h + a, 4L * h + a + ch)));
+            dGatesAll = block(dCat, 0, 4 * h).dup('c');
+            dBetaAll = dCat.get(NDArrayIndex.all(), NDArrayIndex.interval(4L * h + a, 4L * h + a + ch));
+            dProj = Nd4j.create(fg.dProj(), new long[] {(long) l * n, a}, 'c');
+            g.get("w_att").addi(Nd4j.create(fg.dw(), new long[] {a, 1}, 'c'));
+            dh0 = Nd4j.create(fg.dh0(), new long[] {n, h}, 'c');
+            dc0 = Nd4j.create(fg.dc0(), new long[] {n, h}, 'c');
+        } else {
+            ref.backward(dhOut, dCoverage, g.get("w_att"));
+            hPrevAll = Nd4j.vstack(java.util.Arrays.copyOf(ref.hs, steps));                 // [T*B,H]  h_{t-1}
+            dGatesAll = ref.dGatesAll;
+            dHAttAll = ref.dHAttAll;
+            dBetaAll = ref.dBetaAll;
+            dProj = ref.dProj;
+            dh0 = ref.dhNext;
+            dc0 = ref.dcNext;
+            acc(g.get("W_h"), hPrevAll, dGatesAll);
+            acc(g.get("W_ha"), hPrevAll, dHAttAll);
+            acc(g.get("W_beta"), hPrevAll, dBetaAll);
         }
-        // weight gradients of all steps at once: [in, T*B] x [T*B, out]
-        INDArray hPrevAll = Nd4j.vstack(java.util.Arrays.copyOf(hs, steps));                // [T*B,H]  h_{t-1}
         acc(g.get("W_x"), xAll, dGatesAll);
         acc(g.get("W_z"), zAll, dGatesAll);
-        acc(g.get("W_h"), hPrevAll, dGatesAll);
         g.get("b").addi(dGatesAll.sum(true, 0));
-        acc(g.get("W_beta"), hPrevAll, dBetaAll);
         g.get("b_beta").addi(dBetaAll.sum(true, 0));
-        acc(g.get("W_ha"), hPrevAll, dHAttAll);
         acc(g.get("W_a"), gridLB, dProj);                                                    // [C,A]
         float[] dx = dGatesAll.mmul(params.get("W_x").transpose()).castTo(DataType.FLOAT).dup('c').data().asFloat(); // [T*B,E]
         double[] dE = new double[v * em];
         for (int r = 0; r < rows; r++) for (int k = 0; k < em; k++) dE[ids[r] * em + k] += dx[r * em + k];
-        acc(g.get("W_h0"), mean, dhNext);
-        g.get("b_h0").addi(dhNext.sum(true, 0));
-        acc(g.get("W_c0"), mean, dcNext);
-        g.get("b_c0").addi(dcNext.sum(true, 0));
+        acc(g.get("W_h0"), mean, dh0);
+        g.get("b_h0").addi(dh0.sum(true, 0));
+        acc(g.get("W_c0"), mean, dc0);
+        g.get("b_c0").addi(dc0.sum(true, 0));
         g.put("E", Nd4j.create(dE, new long[] {v, em}, 'c').castTo(dt));
         return new Pass(ce / tokens, reg, g, null);
+    }
+
+    /**
+     * The reference recurrence: forward at construction, {@link #backward} on demand, as ND4J ops in the
+     * parameters' data type. Slow (~70 small ops a step) but plain; used for double-precision gradient checks.
+     */
+    private final class Reference {
+        final int n, steps;
+        final INDArray grid, projLB, maskCol;
+        final INDArray hAll, zAll, coverage;
+        final INDArray[] hs, cs, acts, alphas, ctxs, betas, gi, gf, go, gg, tanhC, masks;
+        INDArray dGatesAll, dBetaAll, dHAttAll, dProj, dhNext, dcNext;
+
+        Reference(INDArray grid, INDArray projLB, INDArray gxAll, INDArray maskCol, INDArray h0, INDArray c0, int n, int steps) {
+            this.grid = grid;
+            this.projLB = projLB;
+            this.maskCol = maskCol;
+            this.n = n;
+            this.steps = steps;
+            DataType dt = grid.dataType();
+            int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), rows = n * steps;
+            hAll = Nd4j.create(dt, rows, h);
+            zAll = Nd4j.create(dt, rows, ch);
+            hs = new INDArray[steps + 1]; cs = new INDArray[steps + 1]; acts = new INDArray[steps]; alphas = new INDArray[steps];
+            ctxs = new INDArray[steps]; betas = new INDArray[steps]; gi = new INDArray[steps]; gf = new INDArray[steps];
+            go = new INDArray[steps]; gg = new INDArray[steps]; tanhC = new INDArray[steps]; masks = new INDArray[steps];
+            hs[0] = h0;
+            cs[0] = c0;
+            coverage = Nd4j.zeros(dt, n, l);                                                 // [B,L] sum_t p_t (real steps)
+            for (int t = 0; t < steps; t++) {
+                masks[t] = rowsOf(maskCol, t, n);                                            // [B,1]
+                INDArray hp = hs[t];
+                INDArray hAtt = hp.mmul(params.get("W_ha"));                                // [B,A]
+                INDArray act = projLB.reshape(l, (long) n * a).addRowVector(hAtt.reshape(1, (long) n * a)); // [L,B*A]
+                Transforms.tanh(act, false);                                                 // in place
+                act = act.reshape((long) l * n, a);                                          // [L*B,A]
+                INDArray e = act.mmul(params.get("w_att")).reshape(l, n);                   // [L,B]
+                INDArray alpha = Transforms.softmax(e.transpose().dup('c'), false);         // [B,L]
+                INDArray ctx = Nd4j.matmul(alpha.reshape(n, 1, l), grid).reshape(n, ch);      // [B,C]  sum_i p_i a_i
+                INDArray beta = sigmoid(hp.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta"))); // [B,C]
+                INDArray z = beta.mul(ctx);                                                  // [B,C]
+                INDArray gates = rowsOf(gxAll, t, n).dup('c');                               // [B,4H]
+                Nd4j.gemm(z, params.get("W_z"), gates, false, false, 1.0, 1.0);             //   + z_t W_z
+                Nd4j.gemm(hp, params.get("W_h"), gates, false, false, 1.0, 1.0);            //   + h_{t-1} W_h
+                INDArray i_ = sigmoid(block(gates, 0, h).dup()), f_ = sigmoid(block(gates, 1, h).dup()),
+                        o_ = sigmoid(block(gates, 2, h).dup()), g_ = Transforms.tanh(block(gates, 3, h).dup(), false);
+                INDArray cNew = f_.mul(cs[t]).addi(i_.mul(g_));                              // [B,H]
+                INDArray tc = Transforms.tanh(cNew, true);
+                INDArray hNew = o_.mul(tc);                                                  // [B,H]
+                coverage.addi(alpha.mulColumnVector(masks[t]));
+                rowsOf(hAll, t, n).assign(hNew);
+                rowsOf(zAll, t, n).assign(z);
+                acts[t] = act; alphas[t] = alpha; ctxs[t] = ctx; betas[t] = beta;
+                gi[t] = i_; gf[t] = f_; go[t] = o_; gg[t] = g_; tanhC[t] = tc;
+                hs[t + 1] = hNew;
+                cs[t + 1] = cNew;
+            }
+        }
+
+        /** Fills the per-step gradients; adds d(w_att) into {@code dwAtt}. */
+        void backward(INDArray dhOut, INDArray dCoverage, INDArray dwAtt) {
+            DataType dt = grid.dataType();
+            int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), rows = n * steps;
+            dGatesAll = Nd4j.create(dt, rows, 4L * h);
+            dBetaAll = Nd4j.create(dt, rows, ch);
+            dHAttAll = Nd4j.create(dt, rows, a);
+            dProj = Nd4j.zeros(dt, (long) l * n, a);                                         // d(a_i W_a) [L*B,A]
+            INDArray wAttRow = params.get("w_att").reshape(1, a);
+            dhNext = Nd4j.zeros(dt, n, h);
+            dcNext = Nd4j.zeros(dt, n, h);
+            for (int t = steps - 1; t >= 0; t--) {
+                INDArray dh = rowsOf(dhOut, t, n).add(dhNext);                               // [B,H]
+                // LSTM cell
+                INDArray dO = dh.mul(tanhC[t]);
+                INDArray dc = dh.mul(go[t]).muli(tanhC[t].mul(tanhC[t]).rsubi(1.0)).addi(dcNext);
+                INDArray dI = dc.mul(gg[t]), dF = dc.mul(cs[t]), dG = dc.mul(gi[t]);
+                dcNext = dc.mul(gf[t]);
+                INDArray dGates = rowsOf(dGatesAll, t, n);                                   // [B,4H] view
+                block(dGates, 0, h).assign(dI.muli(gi[t].mul(gi[t].rsub(1.0))));
+                block(dGates, 1, h).assign(dF.muli(gf[t].mul(gf[t].rsub(1.0))));
+                block(dGates, 2, h).assign(dO.muli(go[t].mul(go[t].rsub(1.0))));
+                block(dGates, 3, h).assign(dG.muli(gg[t].mul(gg[t]).rsubi(1.0)));
+                INDArray dz = dGates.mmul(params.get("W_z").transpose());                    // [B,C]
+                INDArray dhPrev = dGates.mmul(params.get("W_h").transpose());                // [B,H]
+                // gate beta and context
+                INDArray dBetaPre = dz.mul(ctxs[t]).muli(betas[t].mul(betas[t].rsub(1.0)));  // [B,C]
+                rowsOf(dBetaAll, t, n).assign(dBetaPre);
+                Nd4j.gemm(dBetaPre, params.get("W_beta"), dhPrev, false, true, 1.0, 1.0);   // dhPrev += dBetaPre W_beta^T
+                INDArray dCtx = dz.mul(betas[t]);                                            // [B,C]
+                INDArray dAlpha = Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);   // [B,L]  a_i . dctx
+                dAlpha.addi(dCoverage.mulColumnVector(masks[t]));                            // coverage regulariser
+                // softmax: de = p * (dp - sum_j p_j dp_j)
+                INDArray alpha = alphas[t];
+                INDArray de = alpha.mul(dAlpha.subColumnVector(alpha.mul(dAlpha).sum(true, 1))); // [B,L]
+                INDArray deLB = de.transpose().dup('c').reshape((long) l * n, 1);             // [L*B,1]
+                INDArray act = acts[t];                                                      // [L*B,A]
+                acc(dwAtt, act, deLB);                                                       // [A,1]
+                INDArray dPre = act.mul(act).rsubi(1.0).muliRowVector(wAttRow).muliColumnVector(deLB); // [L*B,A]
+                dProj.addi(dPre);
+                INDArray dHAtt = dPre.reshape(l, (long) n * a).sum(0).reshape(n, a);         // [B,A]  sum over cells
+                rowsOf(dHAttAll, t, n).assign(dHAtt);
+                Nd4j.gemm(dHAtt, params.get("W_ha"), dhPrev, false, true, 1.0, 1.0);        // dhPrev += dHAtt W_ha^T
+                dhNext = dhPrev;
+            }
+        }
+    }
+
+    /** Per-step [L*B,A] activations of the float path, kept between batches (allocating 11 MB a step was slow). */
+    private float[][] actPool = new float[0][];
+
+    private float[] actBuffer(int t, int size) {
+        if (actPool.length <= t) actPool = java.util.Arrays.copyOf(actPool, t + 1);
+        if (actPool[t] == null || actPool[t].length < size) actPool[t] = new float[size];
+        return actPool[t];
+    }
+
+    private static int rows(int l, int n, int a) {
+        return Math.multiplyExact(Math.multiplyExact(l, n), a);
     }
 
     /** Rows t*n .. t*n+n-1 of a time-major [T*B, k] matrix: step t of every caption (a view). */

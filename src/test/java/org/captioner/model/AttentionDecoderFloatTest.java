@@ -1,0 +1,97 @@
+package org.captioner.model;
+
+import org.captioner.encoder.NativeSetup;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The float training pass ({@link FloatAttentionRecurrence}, {@link AttentionScoreKernel}: Java loops, fast tanh,
+ * two threads) against the reference pass (ND4J ops) in double precision, which {@code AttentionGradientTest}
+ * checks against finite differences: same loss, same regulariser, same gradients up to float rounding.
+ */
+class AttentionDecoderFloatTest {
+    @BeforeAll
+    static void setup() {
+        NativeSetup.init();
+    }
+
+    @AfterEach
+    void restoreThreshold() {
+        AttentionScoreKernel.parallelThreshold = 200_000;
+    }
+
+    @ParameterizedTest(name = "parallel threshold {0}")
+    @ValueSource(longs = {0, Long.MAX_VALUE})
+    void floatPassMatchesDoubleReference(long threshold) {
+        AttentionScoreKernel.parallelThreshold = threshold;          // 0: every loop split over two threads
+        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 23, 12, 8, 8, 10, 0.0, 10, 7, 12, 9);
+        AttentionDecoder f = AttentionDecoder.create(c, 1e-3, 0.8, 11, DataType.FLOAT);
+        AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.8, 11, DataType.DOUBLE);
+        for (Map.Entry<String, INDArray> e : f.parameters().entrySet()) {
+            e.getValue().muli(3);                                     // larger weights: saturate some tanh/sigmoid
+            d.parameters().get(e.getKey()).assign(e.getValue().castTo(DataType.DOUBLE));
+        }
+        int n = 6, steps = 5;
+        Random r = new Random(3);
+        double[] in = new double[n * steps], tgt = new double[n * steps], mask = new double[n * steps];
+        for (int i = 0; i < n; i++) {
+            int len = 2 + r.nextInt(steps - 1);                     // ragged: some captions are padded
+            for (int t = 0; t < steps; t++) {
+                in[i * steps + t] = t < len ? 4 + r.nextInt(19) : 0;
+                tgt[i * steps + t] = t < len ? 2 + r.nextInt(21) : 0;
+                mask[i * steps + t] = t < len ? 1 : 0;
+            }
+        }
+        double tokens = java.util.Arrays.stream(mask).sum();
+        double[] grid = new double[n * 7 * 12];
+        for (int i = 0; i < grid.length; i++) grid[i] = Math.abs(r.nextGaussian());
+        CaptionBatch bd = batch(in, tgt, mask, grid, n, steps, DataType.DOUBLE, tokens);
+        CaptionBatch bf = batch(in, tgt, mask, grid, n, steps, DataType.FLOAT, tokens);
+        AttentionDecoder.Pass pf = f.pass(bf, false, true), pd = d.pass(bd, false, true);
+        assertEquals(pd.crossEntropy(), pf.crossEntropy(), 1e-5 * Math.abs(pd.crossEntropy()));
+        assertEquals(pd.regulariser(), pf.regulariser(), 1e-5 * Math.max(1, Math.abs(pd.regulariser())));
+        for (String name : pd.gradients().keySet()) {
+            INDArray gd = pd.gradients().get(name), gf = pf.gradients().get(name).castTo(DataType.DOUBLE);
+            assertArrayEquals(gd.shape(), gf.shape(), name);
+            double norm = gd.norm2Number().doubleValue(), diff = gd.sub(gf).norm2Number().doubleValue();
+            assertTrue(norm > 0, name + " has a zero gradient: the check would prove nothing");
+            assertTrue(diff <= 1e-4 * norm, name + ": |float - double| " + diff + " vs |double| " + norm);
+        }
+        // probabilities of the forward-only pass too
+        INDArray qd = d.pass(bd, false, false).probabilities(), qf = f.pass(bf, false, false).probabilities();
+        assertEquals(0, qd.sub(qf.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
+    }
+
+    private static CaptionBatch batch(double[] in, double[] tgt, double[] mask, double[] grid, int n, int steps, DataType dt, double tokens) {
+        return new CaptionBatch(Nd4j.create(in, new long[] {n, 1, steps}, 'c').castTo(dt), Nd4j.create(tgt, new long[] {n, 1, steps}, 'c').castTo(dt),
+                Nd4j.create(mask, new long[] {n, steps}, 'c').castTo(dt), Nd4j.zeros(dt, n, 12),
+                Nd4j.create(grid, new long[] {n, 7, 12}, 'c').castTo(dt), (long) tokens);
+    }
+
+    @Test
+    void fastTanhIsWithinFloatRoundingOfMathTanh() {
+        float[] x = new float[400_001];
+        for (int i = 0; i < x.length; i++) x[i] = -20f + i * 1e-4f;
+        float[] y = x.clone(), s = x.clone();
+        AttentionScoreKernel.tanhInPlace(y, 0, y.length);
+        AttentionScoreKernel.sigmoidInPlace(s, 0, s.length);
+        double worstT = 0, worstS = 0;
+        for (int i = 0; i < x.length; i++) {
+            worstT = Math.max(worstT, Math.abs(y[i] - Math.tanh(x[i])));
+            worstS = Math.max(worstS, Math.abs(s[i] - 1 / (1 + Math.exp(-x[i]))));
+        }
+        assertTrue(worstT < 5e-7, "tanh error " + worstT);
+        assertTrue(worstS < 5e-7, "sigmoid error " + worstS);
+    }
+}
