@@ -12,6 +12,7 @@ books=("$@")
 export JUPYTER_PATH="$here/target"
 export CAPTIONER_SHARED="${CAPTIONER_SHARED:-$(cd "$here/../.." && pwd)/shared}"
 export CAPTIONER_WEIGHTS_DIR="${CAPTIONER_WEIGHTS_DIR:-$CAPTIONER_SHARED/weights}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"   # as ./captioner: no OpenMP spinning between ND4J ops
 args=(--to notebook --execute --ExecutePreprocessor.kernel_name=captioner-java --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.startup_timeout=90)
 if [[ -n "$out" ]]; then args+=(--output-dir "$out"); else args+=(--inplace); fi
 cd "$here"   # notebooks run with notebooks/ as the working directory

@@ -34,7 +34,7 @@ class NotebooksTest {
     @Test
     void committedNotebooksCarryTheirOutputs() throws Exception {
         List<Path> books = notebooks();
-        assertTrue(books.size() >= 3, "notebooks: " + books);
+        assertTrue(books.size() >= 4, "notebooks: " + books);
         for (Path b : books) {
             for (JsonNode cell : JSON.readTree(b.toFile()).get("cells")) {
                 if (cell.get("cell_type").asText().equals("code")) {
@@ -74,8 +74,22 @@ class NotebooksTest {
             String name = b.getFileName().toString();
             if (name.startsWith("01")) assertTrue(png >= 2 && html >= 1, name + ": plots and example captions expected");
             if (name.startsWith("02")) assertTrue(html >= 1 && text >= 2, name + ": caption table and samples expected");
+            if (name.startsWith("03")) assertTrue(png >= 1 && html >= 2 && countHeatmaps(executed) >= 20, name + ": attention heatmaps and a plot expected");
             if (name.startsWith("04")) assertTrue(png >= 2 && html >= 1, name + ": training curves and results table expected");
         }
+    }
+
+    /** Inline JPEGs in the HTML outputs: each word's attention overlay is one. */
+    static int countHeatmaps(Path notebook) throws Exception {
+        int n = 0;
+        for (JsonNode cell : JSON.readTree(notebook.toFile()).get("cells")) {
+            for (JsonNode o : cell.path("outputs")) {
+                JsonNode h = o.path("data").path("text/html");
+                String text = h.isArray() ? String.join("", JSON.convertValue(h, String[].class)) : h.asText();
+                n += text.split("data:image/jpeg;base64,", -1).length - 1;
+            }
+        }
+        return n;
     }
 
     private static String tail(String log) {

@@ -3,7 +3,6 @@ package org.captioner.model;
 import org.captioner.util.AtomicFiles;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.AdamUpdater;
@@ -425,13 +424,16 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     // ---------------------------------------------------------------- step-by-step decoding (ND4J)
 
+    /** Decoding state of N captions; the grid and its projection stay on the heap for the float loops. */
     private final class State implements DecodingState {
-        final INDArray grid;      // [N,L,C]
-        final INDArray gridProj;  // [N,L,A]
+        final int n;
+        final float[] grid;       // [N,L,C]
+        final float[] gridProj;   // [N,L,A]  a_i W_a
         INDArray h, cell;         // [N,H]
         INDArray alpha;           // [N,L] last step's attention
 
-        State(INDArray grid, INDArray gridProj, INDArray h, INDArray cell, INDArray alpha) {
+        State(int n, float[] grid, float[] gridProj, INDArray h, INDArray cell, INDArray alpha) {
+            this.n = n;
             this.grid = grid;
             this.gridProj = gridProj;
             this.h = h;
@@ -441,12 +443,13 @@ public final class AttentionDecoder implements CaptionDecoder {
 
         @Override
         public int size() {
-            return (int) grid.size(0);
+            return n;
         }
 
         @Override
         public DecodingState select(int[] rows) {
-            return new State(rows3(grid, rows), rows3(gridProj, rows), h.getRows(rows), cell.getRows(rows),
+            return new State(rows.length, gatherRows(grid, rows, c.gridCells() * c.gridChannels()),
+                    gatherRows(gridProj, rows, c.gridCells() * c.attentionSize()), h.getRows(rows), cell.getRows(rows),
                     alpha == null ? null : alpha.getRows(rows));
         }
 
@@ -456,42 +459,46 @@ public final class AttentionDecoder implements CaptionDecoder {
         }
     }
 
-    private static INDArray rows3(INDArray x, int[] rows) {
-        long[] s = x.shape();
-        return x.reshape(s[0], s[1] * s[2]).getRows(rows).reshape(rows.length, s[1], s[2]);
+    /** Rows of {@code width} floats, picked (and repeated) by index. */
+    private static float[] gatherRows(float[] x, int[] rows, int width) {
+        float[] out = new float[rows.length * width];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * width, out, i * width, width);
+        return out;
     }
 
     @Override
     public DecodingState start(INDArray vectors, INDArray grids) {
         if (grids == null) throw new IllegalArgumentException("the attention decoder needs feature grids");
         long n = grids.size(0);
-        int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize();
-        INDArray g = grids.castTo(DataType.FLOAT);
-        INDArray proj = g.reshape(n * l, ch).mmul(params.get("W_a")).reshape(n, l, a);       // [N,L,A]
+        int l = c.gridCells(), ch = c.gridChannels();
+        INDArray g = grids.castTo(DataType.FLOAT).dup('c');
+        INDArray proj = g.reshape(n * l, ch).mmul(params.get("W_a"));                         // [N*L,A]
         INDArray mean = g.mean(1);                                                           // [N,C]
         INDArray h0 = mean.mmul(params.get("W_h0")).addiRowVector(params.get("b_h0"));      // [N,H]
         INDArray c0 = mean.mmul(params.get("W_c0")).addiRowVector(params.get("b_c0"));      // [N,H]
-        return new State(g, proj, h0, c0, null);
+        return new State((int) n, g.data().asFloat(), proj.dup('c').data().asFloat(), h0, c0, null);
     }
 
     @Override
     public synchronized INDArray step(DecodingState state, int[] tokens) {
         State s = (State) state;
-        int n = s.size(), l = c.gridCells(), a = c.attentionSize(), h = c.hidden();
+        int n = s.size(), l = c.gridCells(), a = c.attentionSize(), h = c.hidden(), ch = c.gridChannels();
         INDArray x = params.get("E").getRows(tokens);                                        // [N,E] (lookup = one-hot x E)
         INDArray hAtt = s.h.mmul(params.get("W_ha"));                                        // [N,A]
-        INDArray act = Transforms.tanh(Broadcast.add(s.gridProj, hAtt, s.gridProj.ulike(), 0, 2), false); // [N,L,A]
-        INDArray e = act.reshape((long) n * l, a).mmul(params.get("w_att")).reshape(n, l);   // [N,L]
-        INDArray alpha = Transforms.softmax(e);                                              // [N,L]
-        INDArray context = Broadcast.mul(s.grid, alpha, s.grid.ulike(), 0, 1).sum(1);         // [N,C]
+        // scores and context by the training pass's float loops (image-major here): same numbers, far fewer ops
+        AttentionScoreKernel k = new AttentionScoreKernel(s.gridProj, params.get("w_att").dup('c').data().asFloat(), l, n, a, false);
+        float[] e = k.forward(hAtt.dup('c').data().asFloat(), new float[n * l * a]);         // [N*L]
+        INDArray alpha = Transforms.softmax(Nd4j.create(e, new long[] {n, l}, 'c'));         // [N,L]
+        INDArray context = Nd4j.create(AttentionScoreKernel.context(s.grid, alpha.dup('c').data().asFloat(), n, l, ch),
+                new long[] {n, ch}, 'c');                                                    // [N,C]  sum_i p_i a_i
         INDArray gate = Transforms.sigmoid(s.h.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta")), false);
         INDArray z = gate.muli(context);                                                     // [N,C]
         INDArray gates = x.mmul(params.get("W_x")).addi(z.mmul(params.get("W_z"))).addi(s.h.mmul(params.get("W_h")))
                 .addiRowVector(params.get("b"));                                             // [N,4H]
-        INDArray ig = Transforms.sigmoid(gates.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, h)), true);
-        INDArray fg = Transforms.sigmoid(gates.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(h, 2 * h)), true);
-        INDArray og = Transforms.sigmoid(gates.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(2 * h, 3 * h)), true);
-        INDArray gg = Transforms.tanh(gates.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(3 * h, 4 * h)), true);
+        INDArray ig = Transforms.sigmoid(block(gates, 0, h), true);
+        INDArray fg = Transforms.sigmoid(block(gates, 1, h), true);
+        INDArray og = Transforms.sigmoid(block(gates, 2, h), true);
+        INDArray gg = Transforms.tanh(block(gates, 3, h), true);
         s.cell = fg.mul(s.cell).addi(ig.mul(gg));                                            // [N,H]
         s.h = og.mul(Transforms.tanh(s.cell, true));                                         // [N,H]
         s.alpha = alpha;

@@ -14,28 +14,39 @@ import java.util.stream.IntStream;
  */
 final class AttentionScoreKernel {
     private final int cells, batch, units;
-    private final float[] proj;   // [L*B, A]  a_i W_a of the batch (read only)
+    private final boolean cellMajor;
+    private final float[] proj;   // [L*B, A] (cell-major) or [B*L, A] (image-major): a_i W_a (read only)
     private final float[] w;      // [A]       w_att
 
     /** {@code proj}: the projected grid, cell-major [L*B, A]; {@code w}: the attention vector [A]. */
     AttentionScoreKernel(float[] proj, float[] w, int cells, int batch, int units) {
+        this(proj, w, cells, batch, units, true);
+    }
+
+    /** With {@code cellMajor} false, {@code proj} and the scores are image-major ([B*L, A], row b*L + cell). */
+    AttentionScoreKernel(float[] proj, float[] w, int cells, int batch, int units, boolean cellMajor) {
         this.proj = proj;
         this.w = w;
         this.cells = cells;
         this.batch = batch;
         this.units = units;
+        this.cellMajor = cellMajor;
+    }
+
+    private int row(int cell, int caption) {
+        return cellMajor ? cell * batch + caption : caption * cells + cell;
     }
 
     /**
      * act = tanh(proj + hAtt broadcast over cells) into {@code act} [L*B, A] (kept for the backward pass);
-     * returns e = act . w as [L*B] (cell-major).
+     * returns e = act . w, one per row ([L*B] cell-major, or [B*L]).
      */
     float[] forward(float[] hAtt, float[] act) {
         float[] e = new float[cells * batch];
         forEachCaptionRange(batch, (long) cells * units, (b0, b1) -> {
             for (int l = 0; l < cells; l++) {
                 for (int b = b0; b < b1; b++) {
-                    int r = l * batch + b, o = r * units, ho = b * units;
+                    int r = row(l, b), o = r * units, ho = b * units;
                     for (int k = 0; k < units; k++) act[o + k] = proj[o + k] + hAtt[ho + k];   // [A] pre-activation
                     tanhInPlace(act, o, o + units);
                     e[r] = dot(act, o, w, 0, units);                                           // e_ti = w . act
@@ -57,7 +68,7 @@ final class AttentionScoreKernel {
             float[] pre = new float[units];
             for (int l = 0; l < cells; l++) {
                 for (int b = b0; b < b1; b++) {
-                    int r = l * batch + b, o = r * units, ho = b * units;
+                    int r = row(l, b), o = r * units, ho = b * units;
                     float d = de[r];
                     for (int k = 0; k < units; k++) {                                           // d pre-activation
                         float a = act[o + k];

@@ -42,6 +42,7 @@ public final class FeatureGrids {
         float[] out = new float[featureRows.length * per];
         for (int i = 0; i < featureRows.length; i++) {
             short[] h = rows[featureRows[i]];
+            if (h == null) throw new IllegalStateException("feature row " + featureRows[i] + " was not loaded (not among the rows asked for)");
             for (int j = 0; j < per; j++) out[i * per + j] = HalfFloat.toFloat(h[j]);
         }
         return Nd4j.create(out, new long[] {featureRows.length, cells, channels}, 'c');

@@ -115,9 +115,13 @@ public final class Trainer {
         }
         Nd4j.getRandom().setSeed(o.seed() + st.step); // dropout masks: repeatable for a given seed and position
 
+        // one feature set for both splits (Flickr8k, Karpathy): its grids are loaded for the dev images too
+        boolean shared = data.devFeatures() == data.trainFeatures();
+        int[] gridRows = shared ? java.util.stream.IntStream.concat(java.util.Arrays.stream(rows(train)), java.util.Arrays.stream(rows(dev))).toArray()
+                : rows(train);
         BatchBuilder trainBatches = new BatchBuilder(data.trainFeatures().allVectors(),
-                attention ? new FeatureGrids(data.trainFeatures(), rows(train)) : null);
-        BatchBuilder devBatches = data.devFeatures() == data.trainFeatures() ? trainBatches
+                attention ? new FeatureGrids(data.trainFeatures(), gridRows) : null);
+        BatchBuilder devBatches = shared ? trainBatches
                 : new BatchBuilder(data.devFeatures().allVectors(), attention ? new FeatureGrids(data.devFeatures(), rows(dev)) : null);
         long stepsThisProcess = 0;
 

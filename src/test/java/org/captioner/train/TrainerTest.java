@@ -62,6 +62,24 @@ class TrainerTest {
     }
 
     @Test
+    void attentionTrainsWhenDevImagesShareTheTrainFeatureSet() throws Exception {
+        // Flickr8k's layout: one features folder for all images, dev images disjoint from train ones; the dev
+        // decoding after the epoch needs their grids too (it once found them unloaded)
+        TinyData.write(dir, 24, 5);
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            CaptionDataset ds = CaptionDataset.load(dir.resolve("captions.tsv"));
+            var data = new Trainer.Data(ds.images().subList(8, 24), ds.images().subList(0, 8), fs, fs, "tiny");
+            TrainOptions o = new TrainOptions(DecoderType.ATTENTION, dir.resolve("att"), 1, 8, 5e-3, 0.8, 5, 1, 20, 42, 0, 3,
+                    16, 32, 0.0, 0, 0, 1.0, ScheduledSampling.OFF);
+            TrainingState st = new Trainer(o, data, "test").run(false);
+            assertTrue(st.finished);
+            List<String> csv = Files.readAllLines(dir.resolve("att").resolve(Trainer.LOG_CSV));
+            assertEquals(2, csv.size());
+            assertTrue(csv.get(1).endsWith(",8," + csv.get(1).substring(csv.get(1).lastIndexOf(',') + 1)), "8 dev images decoded: " + csv.get(1));
+        }
+    }
+
+    @Test
     void interruptedRunResumesFromCheckpointAndMatchesAnUninterruptedOne() throws Exception {
         TinyData.write(dir, 24, 2);
         try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {

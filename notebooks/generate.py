@@ -1,0 +1,314 @@
+"""Writes the notebooks' cells (without outputs): edit here, then run `python3 notebooks/generate.py NAME...` and
+`notebooks/run.sh NAME.ipynb` to execute them in place, so the committed files carry their outputs."""
+import json, sys, pathlib
+HERE = pathlib.Path(__file__).resolve().parent
+def nb(cells):
+    out=[]
+    for kind, src in cells:
+        src=src.strip('\n')
+        lines=[l+'\n' for l in src.split('\n')]; lines[-1]=lines[-1].rstrip('\n')
+        c={"cell_type":kind,"metadata":{},"source":lines}
+        if kind=="code": c.update({"execution_count":None,"outputs":[]})
+        out.append(c)
+    return {"cells":out,"metadata":{"kernelspec":{"display_name":"Java (Captioner)","language":"java","name":"captioner-java"},
+            "language_info":{"name":"java"}},"nbformat":4,"nbformat_minor":5}
+
+SETUP = r'''
+// Paths: the shared data (CAPTIONER_SHARED, set by notebooks/run.sh) and this checkout (CAPTIONER_ROOT).
+import java.nio.file.*;
+import java.awt.image.BufferedImage;
+import java.util.stream.*;
+import javax.imageio.ImageIO;
+import org.knowm.xchart.*;
+Path shared = Path.of(System.getenv().getOrDefault("CAPTIONER_SHARED", "../../shared"));
+Path root = Path.of(System.getenv().getOrDefault("CAPTIONER_ROOT", ".."));
+void show(Object o) { display(o); }
+void html(String h) { display("text/html", h); }
+String esc(String s) { return org.apache.commons.text.StringEscapeUtils.escapeHtml4(s); }
+/** An image file as an inline <img>, scaled to the given width, for HTML tables. */
+String img(Path p, int width) throws Exception {
+    BufferedImage src = new org.captioner.image.ImageDecoder().decode(p);
+    BufferedImage t = org.captioner.report.HtmlReport.scaleToFit(src, width);
+    var bytes = new ByteArrayOutputStream();
+    ImageIO.write(t, "jpeg", bytes);
+    return "<img src=\"data:image/jpeg;base64," + Base64.getEncoder().encodeToString(bytes.toByteArray()) + "\" width=\"" + t.getWidth() + "\">";
+}
+System.out.println("shared data: " + shared.toAbsolutePath().normalize() + (Files.isDirectory(shared) ? "" : "  (MISSING)"));
+'''
+
+data = nb([
+("markdown", """# 01 · The data: Flickr8k and COCO captions
+
+What the captioning models learn from: how long the captions are, how the vocabulary size depends on the
+minimum word count, and a few images with their reference captions. Everything is read with Captioner's own
+readers (`org.captioner.data`, `org.captioner.text`), the same code training uses."""),
+("code", SETUP),
+("code", r'''
+import org.captioner.data.*;
+import org.captioner.text.Vocabulary;
+var flickr = CaptionDataset.load(shared.resolve("data/flickr8k/Flickr8k.token.txt"));
+var train = flickr.split("train");
+var dev = flickr.split("dev");
+var coco = CaptionDataset.load(shared.resolve("data/coco/annotations/captions_val2017.json"));
+System.out.print(String.format("Flickr8k: %,d images with captions (%,d train, %,d dev), %,d captions%n", flickr.images().size(), train.size(), dev.size(), flickr.captionCount()));
+System.out.print(String.format("COCO val2017: %,d images, %,d captions%n", coco.images().size(), coco.captionCount()));
+'''),
+("markdown", """## Caption length
+
+Words per caption, as the vocabulary tokenizes them (lower-cased alphabetic words). Training cuts captions
+at 20 words (`--max-length`); the share it cuts is printed."""),
+("code", r'''
+int[] lengthHistogram(List<ImageCaptions> images, int max) {
+    int[] h = new int[max + 1];
+    for (var im : images) for (String c : im.captions()) h[Math.min(Vocabulary.tokenize(c).size(), max)]++;
+    return h;
+}
+int max = 30;
+int[] fl = lengthHistogram(train, max), co = lengthHistogram(coco.images(), max);
+double total(int[] h) { return IntStream.of(h).sum(); }
+List<Integer> xs = IntStream.rangeClosed(0, max).boxed().toList();
+List<Double> flShare = IntStream.rangeClosed(0, max).mapToObj(i -> 100 * fl[i] / total(fl)).toList();
+List<Double> coShare = IntStream.rangeClosed(0, max).mapToObj(i -> 100 * co[i] / total(co)).toList();
+var chart = new CategoryChartBuilder().width(820).height(360).title("Caption length").xAxisTitle("words (30 = 30 or more)").yAxisTitle("% of captions").build();
+chart.getStyler().setOverlapped(true);
+chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+chart.addSeries("Flickr8k train", xs, flShare);
+chart.addSeries("COCO val2017", xs, coShare);
+show(BitmapEncoder.getBufferedImage(chart));
+double mean(int[] h) { double s = 0; for (int i = 0; i < h.length; i++) s += i * h[i]; return s / total(h); }
+double over20(int[] h) { int s = 0; for (int i = 21; i < h.length; i++) s += h[i]; return 100 * s / total(h); }
+System.out.print(String.format("mean length: Flickr8k %.1f words, COCO %.1f words; longer than 20 words: %.1f%% / %.1f%%%n", mean(fl), mean(co), over20(fl), over20(co)));
+'''),
+("markdown", """## Vocabulary size against the minimum count
+
+The vocabulary keeps words seen at least `--min-count` times in the training captions (default 5, which
+gives the 2,533 entries of the baseline including `<pad> <start> <end> <unk>`); rarer words become `<unk>`."""),
+("code", r'''
+List<String> trainCaptions = train.stream().flatMap(im -> im.captions().stream()).toList();
+List<Integer> counts = List.of(1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50);
+List<Integer> sizes = new ArrayList<>();
+for (int c : counts) sizes.add(Vocabulary.build(trainCaptions, c).size());
+var vc = new XYChartBuilder().width(820).height(340).title("Flickr8k vocabulary size").xAxisTitle("minimum count").yAxisTitle("entries").build();
+vc.getStyler().setLegendVisible(false);
+vc.getStyler().setXAxisLogarithmic(true);
+vc.addSeries("vocabulary", counts, sizes);
+show(BitmapEncoder.getBufferedImage(vc));
+for (int i = 0; i < counts.size(); i++) System.out.print(String.format("min count %2d: %,6d entries%n", counts.get(i), sizes.get(i)));
+'''),
+("markdown", """## Example images and their reference captions"""),
+("code", r'''
+StringBuilder h = new StringBuilder("<table>");
+for (var im : dev.subList(0, 3)) {
+    h.append("<tr><td>").append(img(shared.resolve("data/flickr8k/images").resolve(im.fileName()), 260)).append("</td><td><b>")
+     .append(esc(im.fileName())).append("</b><ul>");
+    for (String c : im.captions()) h.append("<li>").append(esc(c)).append("</li>");
+    h.append("</ul></td></tr>");
+}
+html(h.append("</table>").toString());
+'''),
+])
+
+captioning = nb([
+("markdown", """# 02 · Captioning with the public API
+
+Loads the bundled default model through `org.captioner.Captioner` (the embedded API of the README) and
+compares greedy search, beam search with its n-best list and log-probabilities, and sampling. The encoder
+weights come from `CAPTIONER_WEIGHTS_DIR` (set by `notebooks/run.sh` to the shared SqueezeNet weights)."""),
+("code", SETUP),
+("code", r'''
+import org.captioner.*;
+Path model = root.resolve("models/default");
+var greedy = Captioner.builder().beam(1).build(model);
+var beam = Captioner.builder().beam(5).nbest(3).build(model);
+var sampler = Captioner.builder().sample(0.8, 20, 7).build(model);
+var m = greedy.model();
+System.out.println("model: " + m.config().type() + " decoder, vocabulary " + m.vocabulary().size() + " words, encoder " + m.encoder());
+'''),
+("code", r'''
+// four Flickr8k dev images: never seen in training (the model was selected on the dev split, not fitted to it)
+var devSplit = org.captioner.data.CaptionDataset.load(shared.resolve("data/flickr8k/Flickr8k.token.txt")).split("dev");
+List<Path> photos = devSplit.subList(10, 14).stream().map(im -> shared.resolve("data/flickr8k/images").resolve(im.fileName())).toList();
+StringBuilder h = new StringBuilder("<table><tr><th>image</th><th>greedy</th><th>beam 5: n-best (log p)</th><th>sampled (T = 0.8, top-20)</th></tr>");
+for (Path p : photos) {
+    Caption g = greedy.caption(p), b = beam.caption(p), s = sampler.caption(p);
+    h.append("<tr><td>").append(img(p, 220)).append("</td><td>").append(esc(g.text())).append("</td><td><ol>");
+    for (Caption n : b.nbest()) h.append(String.format("<li>%s <i>(%.2f)</i></li>", esc(n.text()), n.score()));
+    h.append("</ol></td><td>").append(esc(s.text())).append("</td></tr>");
+}
+html(h.append("</table>").toString());
+'''),
+("markdown", """Beam search finds captions with a higher total log-probability than greedy search; since the score is a sum
+over words, short generic captions are favoured (`lengthAlpha` in the builder normalises by length).
+Sampling gives more varied wording at the price of more mistakes."""),
+("code", r'''
+// One photo, sampled five times: different seeds, different captions.
+Path p = photos.get(0);
+for (int seed = 1; seed <= 5; seed++) {
+    try (var c = Captioner.builder().sample(1.0, 0, seed).build(model)) {
+        System.out.println(seed + ": " + c.caption(p).text());
+    }
+}
+'''),
+])
+
+training = nb([
+("markdown", """# 04 · Training curves and results
+
+The bundled model's training log (`training-log.csv`, written after every epoch by `captioner train`) and its
+provenance (`training.json`): loss and throughput per epoch, dev-split scores (beam 3, the project's own
+coco-caption metrics), the epoch kept as the model, and the beam length normalisation chosen on dev afterwards
+(`decode --tune-length-alpha`, recorded in `config.json`)."""),
+("code", SETUP),
+("code", r'''
+import com.fasterxml.jackson.databind.*;
+import com.fasterxml.jackson.dataformat.csv.*;
+Path modelDir = root.resolve("models/default");
+var csv = new CsvMapper().readerFor(Map.class).with(CsvSchema.emptySchema().withHeader());
+List<Map<String, String>> log = new ArrayList<>();
+try (MappingIterator<Map<String, String>> it = csv.readValues(modelDir.resolve("training-log.csv").toFile())) { it.forEachRemaining(log::add); }
+List<Integer> epochs = log.stream().map(r -> Integer.parseInt(r.get("epoch"))).toList();
+List<Double> col(String name) { return log.stream().map(r -> Double.parseDouble(r.get(name))).toList(); }
+System.out.println(log.size() + " epochs logged; columns: " + log.get(0).keySet());
+'''),
+("code", r'''
+var loss = new XYChartBuilder().width(820).height(320).title("Training loss (cross-entropy per target word)").xAxisTitle("epoch").yAxisTitle("loss").build();
+loss.addSeries("train loss", epochs, col("train_loss"));
+show(BitmapEncoder.getBufferedImage(loss));
+var dev = new XYChartBuilder().width(820).height(320).title("Dev scores (Flickr8k dev, 1,000 images, beam 3)").xAxisTitle("epoch").yAxisTitle("score").build();
+for (String s : List.of("dev_CIDEr-D", "dev_BLEU-4", "dev_BLEU-1", "dev_ROUGE-L")) dev.addSeries(s.substring(4), epochs, col(s));
+show(BitmapEncoder.getBufferedImage(dev));
+'''),
+("code", r'''
+JsonNode t = new ObjectMapper().readTree(modelDir.resolve("training.json").toFile());
+StringBuilder h = new StringBuilder("<table><tr><th>epoch</th><th>loss</th><th>tokens/s</th><th>BLEU-1</th><th>BLEU-4</th><th>ROUGE-L</th><th>CIDEr-D</th></tr>");
+for (var r : log) {
+    h.append(String.format("<tr><td>%s</td><td>%.3f</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>", r.get("epoch"),
+        Double.parseDouble(r.get("train_loss")), Double.parseDouble(r.get("tokens_per_s")), Double.parseDouble(r.get("dev_BLEU-1")),
+        Double.parseDouble(r.get("dev_BLEU-4")), Double.parseDouble(r.get("dev_ROUGE-L")), Double.parseDouble(r.get("dev_CIDEr-D"))));
+}
+html(h.append("</table>").toString());
+System.out.println("kept: epoch " + t.path("best_epoch") + " (by dev CIDEr-D, beam 3 ranked by raw log-probability, as logged above)");
+JsonNode decoding = new ObjectMapper().readTree(modelDir.resolve("config.json").toFile()).path("decoding");
+System.out.println("recommended beam length normalisation: alpha " + decoding.path("length_alpha") + ", " + decoding.path("chosen_by").asText());
+System.out.println("the PyTorch baseline (shared/BASELINES.md) reaches BLEU-1 0.571, BLEU-4 0.174, ROUGE-L 0.433, CIDEr-D 0.423");
+'''),
+])
+
+attention = nb([
+("markdown", """# 03 · Where the attention model looks
+
+The `attention` decoder (Show, Attend and Tell) computes, for every word it generates, weights over the 13 x 13
+cells of the SqueezeNet `fire9` grid; the word is predicted from the weighted sum of the cell features. The
+public API returns these weights with each caption (`Caption.attention()`: one array of 169 weights per word and
+for the final `<end>`). Here they are drawn over the image (`org.captioner.report.AttentionOverlay`: bilinear
+upsampling, the image dimmed where the model does not look), for a few Flickr8k dev images, followed by the
+captions the model gets most wrong and what the attention says about them."""),
+("code", SETUP),
+("code", r'''
+import org.captioner.*;
+import org.captioner.report.*;
+Path model = root.resolve("models/attention");
+var captioner = Captioner.builder().beam(3).build(model);
+var m = captioner.model();
+var prov = new com.fasterxml.jackson.databind.ObjectMapper().readTree(model.resolve("training.json").toFile());
+System.out.println("model: " + m.config().type() + " decoder, " + m.config().gridCells() + " cells x " + m.config().gridChannels()
+    + " channels, attention size " + m.config().attentionSize() + "; kept epoch " + prov.path("best_epoch"));
+var devSplit = org.captioner.data.CaptionDataset.load(shared.resolve("data/flickr8k/Flickr8k.token.txt")).split("dev");
+Path images = shared.resolve("data/flickr8k/images");
+/** The image, then one overlay per generated word (and <end>), as an HTML row. */
+String attentionRow(Path p, Caption c) throws Exception {
+    BufferedImage im = org.captioner.image.ImageDecoder.toRgb(new org.captioner.image.ImageDecoder().decode(p));
+    BufferedImage small = HtmlReport.scaleToFit(im, 150);
+    List<String> words = new ArrayList<>(c.tokens());
+    words.add("<end>");
+    StringBuilder h = new StringBuilder("<div style='display:flex;flex-wrap:wrap;gap:4px;align-items:flex-end'>");
+    h.append("<figure style='margin:0'>").append(img(p, 150)).append("<figcaption><b>").append(esc(c.text())).append("</b></figcaption></figure>");
+    for (int k = 0; k < c.attention().size(); k++) {
+        var bytes = new ByteArrayOutputStream();
+        ImageIO.write(AttentionOverlay.render(small, c.attention().get(k)), "jpeg", bytes);
+        h.append("<figure style='margin:0;text-align:center'><img src='data:image/jpeg;base64,")
+         .append(Base64.getEncoder().encodeToString(bytes.toByteArray())).append("'><figcaption>").append(esc(words.get(k))).append("</figcaption></figure>");
+    }
+    return h.append("</div>").toString();
+}
+'''),
+("markdown", """## Per-word attention on dev images
+
+Each row: the image with the generated caption, then the image lit by the attention of each word in turn."""),
+("code", r'''
+StringBuilder rows = new StringBuilder();
+for (var im : devSplit.subList(20, 24)) {
+    Path p = images.resolve(im.fileName());
+    rows.append(attentionRow(p, captioner.caption(p))).append("<hr>");
+}
+html(rows.toString());
+'''),
+("markdown", """## How focused is the attention?
+
+For 60 dev images: the entropy of the attention weights at each word position, against the entropy of the
+uniform weights over 169 cells (ln 169 = 5.13), and the weight of the most attended cell. A lower entropy means
+the word was predicted from a few cells."""),
+("code", r'''
+List<org.captioner.data.ImageCaptions> sample = devSplit.subList(100, 160);
+List<Path> paths = sample.stream().map(im -> images.resolve(im.fileName())).toList();
+List<Caption> caps = captioner.captionAll(paths);
+int maxPos = 12;
+double[] entropy = new double[maxPos], peak = new double[maxPos];
+int[] count = new int[maxPos];
+for (Caption c : caps) {
+    for (int k = 0; k < Math.min(maxPos, c.attention().size()); k++) {
+        float[] w = c.attention().get(k);
+        double e = 0, mx = 0;
+        for (float x : w) { if (x > 0) e -= x * Math.log(x); mx = Math.max(mx, x); }
+        entropy[k] += e; peak[k] += mx; count[k]++;
+    }
+}
+List<Integer> pos = new ArrayList<>(); List<Double> ent = new ArrayList<>(), pk = new ArrayList<>(), uni = new ArrayList<>();
+for (int k = 0; k < maxPos; k++) if (count[k] >= 10) { pos.add(k + 1); ent.add(entropy[k] / count[k]); pk.add(100 * peak[k] / count[k]); uni.add(Math.log(169)); }
+var ec = new XYChartBuilder().width(820).height(320).title("Attention entropy by word position (60 dev images)").xAxisTitle("word position").yAxisTitle("entropy (nats)").build();
+ec.addSeries("attention", pos, ent);
+ec.addSeries("uniform over 169 cells", pos, uni);
+show(BitmapEncoder.getBufferedImage(ec));
+for (int i = 0; i < pos.size(); i++) System.out.print(String.format("word %2d: entropy %.2f nats, most attended cell %.1f%% of the weight%n", pos.get(i), ent.get(i), pk.get(i)));
+'''),
+("markdown", """## Failure cases
+
+The same 60 images scored one by one with CIDEr-D against their five references (the project's own metric,
+`org.captioner.eval`); the three worst, with their references and the attention of each word."""),
+("code", r'''
+List<String> keys = sample.stream().map(org.captioner.data.ImageCaptions::fileName).toList();
+List<String> hyps = caps.stream().map(Caption::text).toList();
+List<List<String>> refs = sample.stream().map(org.captioner.data.ImageCaptions::captions).toList();
+var scores = org.captioner.eval.Scores.of(keys, hyps, refs);
+double[] cider = scores.perImage().get("CIDEr-D");
+System.out.print(String.format("these 60 images: CIDEr-D %.3f, BLEU-4 %.3f%n", scores.get("CIDEr-D"), scores.get("BLEU-4")));
+Integer[] order = IntStream.range(0, keys.size()).boxed().sorted(Comparator.comparingDouble(i -> cider[i])).toArray(Integer[]::new);
+StringBuilder worst = new StringBuilder();
+for (int j = 0; j < 3; j++) {
+    int i = order[j];
+    worst.append(String.format("<p>CIDEr-D %.3f · references: ", cider[i]));
+    for (String r : refs.get(i)) worst.append("<i>").append(esc(r)).append("</i>; ");
+    worst.append("</p>").append(attentionRow(paths.get(i), caps.get(i))).append("<hr>");
+}
+html(worst.toString());
+'''),
+("markdown", """What to look for in these failures (they are typical of the model, not of these three images):
+
+- **Wrong object, right place.** The attention of a mistaken noun usually sits on the right region; the error is in
+  recognising it. SqueezeNet's 13 x 13 grid of 512 channels is a small, low-resolution description (a cell covers
+  ~17 x 17 pixels of the 227 x 227 input), so small or unusual objects are named by their most common look-alike
+  in the training captions ("dog" for most animals, "man" for most people).
+- **Generic captions.** When nothing stands out, the model falls back to the most frequent Flickr8k patterns
+  ("a man in a red shirt", "a dog runs through the grass"); the attention is then spread out (high entropy).
+- **Function words** ("a", "in", "the") are predicted mostly by the language model: their attention is diffuse or
+  stays where the previous noun looked, which is expected and harmless.
+- Counting, colours of small things and activities that need context (what a person is holding, what game is
+  played) are the hardest: they need detail the grid does not keep."""),
+])
+
+BOOKS = {"01-data": data, "02-captioning": captioning, "03-attention": attention, "04-training": training}
+for name in (sys.argv[1:] or BOOKS):
+    name = name.removesuffix(".ipynb")
+    with open(HERE / f"{name}.ipynb", "w") as f:
+        json.dump(BOOKS[name], f, indent=1)
+        f.write("\n")
