@@ -34,11 +34,13 @@ import java.util.zip.ZipOutputStream;
  *   h_t      = LSTM(gates, c_{t-1});  y_t = dropout(h_t) W_out + b [B,V]
  *   loss     = mean over target tokens of -log p(w_t) + lambda * mean_b sum_i (1 - sum_t p_ti)^2
  * </pre>
- * Training runs a hand-written batched forward and backward pass (back-propagation through time) on ND4J
- * matrix operations, checked against finite differences ({@code AttentionGradientTest}). Why not SameDiff: in
- * 1.0.0-M2.1 the unrolled graph trained at 48 tokens/s here (per-op overhead), and the gradients of gather,
- * tensorMmul and logSoftmax(dim) crash. The grid projection a_i W_a is computed once per batch; decoding
- * ({@link #step}) uses the same formulas and arrays.
+ * Training runs a hand-written batched forward and backward pass (back-propagation through time). Why not
+ * SameDiff: in 1.0.0-M2.1 the unrolled graph trained at 48 tokens/s here (per-op overhead), and the gradients of
+ * gather, tensorMmul and logSoftmax(dim) crash. Products of all steps at once are ND4J GEMMs; the recurrence runs
+ * in float as Java loops plus BLAS ({@link FloatAttentionRecurrence}, {@link AttentionScoreKernel}), and in any
+ * other data type as the ND4J reference ({@code Reference}), which {@code AttentionGradientTest} checks against
+ * finite differences and {@code AttentionDecoderFloatTest} checks the float path against. The grid projection
+ * a_i W_a is computed once per batch; decoding ({@link #step}) uses the same formulas and the same score loops.
  */
 public final class AttentionDecoder implements CaptionDecoder {
     private static final double CLIP_NORM = 5.0;
@@ -429,7 +431,7 @@ public final class AttentionDecoder implements CaptionDecoder {
         return params;
     }
 
-    // ---------------------------------------------------------------- step-by-step decoding (ND4J)
+    // ---------------------------------------------------------------- step-by-step decoding
 
     /** Decoding state of N captions; the grid and its projection stay on the heap for the float loops. */
     private final class State implements DecodingState {
@@ -494,7 +496,7 @@ public final class AttentionDecoder implements CaptionDecoder {
         INDArray hAtt = s.h.mmul(params.get("W_ha"));                                        // [N,A]
         // scores and context by the training pass's float loops (image-major here): same numbers, far fewer ops
         AttentionScoreKernel k = new AttentionScoreKernel(s.gridProj, params.get("w_att").dup('c').data().asFloat(), l, n, a, false);
-        float[] e = k.forward(hAtt.dup('c').data().asFloat(), new float[n * l * a]);         // [N*L]
+        float[] e = k.forward(hAtt.dup('c').data().asFloat());                               // [N*L]
         INDArray alpha = Transforms.softmax(Nd4j.create(e, new long[] {n, l}, 'c'));         // [N,L]
         INDArray context = Nd4j.create(AttentionScoreKernel.context(s.grid, alpha.dup('c').data().asFloat(), n, l, ch),
                 new long[] {n, ch}, 'c');                                                    // [N,C]  sum_i p_i a_i

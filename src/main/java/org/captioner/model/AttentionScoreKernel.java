@@ -42,12 +42,22 @@ final class AttentionScoreKernel {
      * returns e = act . w, one per row ([L*B] cell-major, or [B*L]).
      */
     float[] forward(float[] hAtt, float[] act) {
+        return scores(hAtt, act);
+    }
+
+    /** The scores e alone, for decoding: each row's activations go through one reused [A] buffer. */
+    float[] forward(float[] hAtt) {
+        return scores(hAtt, null);
+    }
+
+    private float[] scores(float[] hAtt, float[] keep) {
         float[] e = new float[cells * batch];
         forEachCaptionRange(batch, (long) cells * units, (b0, b1) -> {
+            float[] act = keep != null ? keep : new float[units];
             for (int l = 0; l < cells; l++) {
                 for (int b = b0; b < b1; b++) {
-                    int r = row(l, b), o = r * units, ho = b * units;
-                    for (int k = 0; k < units; k++) act[o + k] = proj[o + k] + hAtt[ho + k];   // [A] pre-activation
+                    int r = row(l, b), po = r * units, o = keep != null ? po : 0, ho = b * units;
+                    for (int k = 0; k < units; k++) act[o + k] = proj[po + k] + hAtt[ho + k];  // [A] pre-activation
                     tanhInPlace(act, o, o + units);
                     e[r] = dot(act, o, w, 0, units);                                           // e_ti = w . act
                 }
