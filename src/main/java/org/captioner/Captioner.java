@@ -7,7 +7,7 @@ import org.captioner.encoder.EncodedBatch;
 import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.Encoders;
 import org.captioner.encoder.ImageEncoder;
-import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageLoadException;
@@ -44,14 +44,14 @@ public final class Captioner implements AutoCloseable {
     private final ImageEncoder encoder;
     private final DecodeOptions options;
     private final ImageDecoder decoder = new ImageDecoder();
-    private final CaffePreprocessor preprocessor;
+    private final ImagePreprocessor preprocessor;
     private final CaptionSearch search;
 
     private Captioner(ModelBundle model, ImageEncoder encoder, DecodeOptions options) {
         this.model = model;
         this.encoder = encoder;
         this.options = options;
-        this.preprocessor = new CaffePreprocessor(encoder.type().inputSize);
+        this.preprocessor = encoder.type().preprocessor();
         this.search = new CaptionSearch(model.decoder());
     }
 
@@ -106,7 +106,7 @@ public final class Captioner implements AutoCloseable {
     }
 
     public Caption caption(BufferedImage image) {
-        float[] px = preprocessor.toBgrChw(ImageDecoder.toRgb(image));
+        float[] px = preprocessor.toChw(ImageDecoder.toRgb(image));
         int s = preprocessor.size();
         return captionTensor(Nd4j.create(px, new long[] {1, 3, s, s}, 'c')).get(0);
     }
@@ -130,7 +130,7 @@ public final class Captioner implements AutoCloseable {
         return out;
     }
 
-    /** Captions preprocessed images [B, 3, H, W] (see {@link CaffePreprocessor}). */
+    /** Captions preprocessed images [B, 3, H, W] (see {@link ImagePreprocessor}). */
     public List<Caption> captionTensor(INDArray images) {
         EncodedBatch enc;
         List<List<Hypothesis>> hyps;
@@ -158,7 +158,7 @@ public final class Captioner implements AutoCloseable {
         return decoder;
     }
 
-    public CaffePreprocessor preprocessor() {
+    public ImagePreprocessor preprocessor() {
         return preprocessor;
     }
 

@@ -4,7 +4,7 @@ import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.Encoders;
 import org.captioner.encoder.ImageEncoder;
 import org.captioner.encoder.NativeSetup;
-import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageFiles;
@@ -33,7 +33,7 @@ public final class BenchCommand implements Runnable {
             description = {"Encoder throughput: CNN alone on synthetic input, and end to end (JPEG decode + preprocessing + CNN)",
                     "when --images is given."})
     static final class Encoder implements Callable<Integer> {
-        @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet or vgg16.")
+        @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet, vgg16 or mobilenetv2.")
         String encoder;
         @Option(names = "--weights", description = "Weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).")
         Path weights;
@@ -73,7 +73,7 @@ public final class BenchCommand implements Runnable {
                 if (files.isEmpty()) throw new IllegalArgumentException("no images in " + images);
                 long t1 = System.nanoTime();
                 int n = 0;
-                try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), new CaffePreprocessor(size), threads, 2)) {
+                try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), type.preprocessor(), threads, 2)) {
                     Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batch);
                     while (it.hasNext()) {
                         ImageBatchLoader.Batch b = it.next();

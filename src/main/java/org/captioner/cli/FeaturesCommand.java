@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
                 "Writes vectors.npy [N,D] float32, grid.npy [N,cells,C], names.txt, errors.jsonl, meta.json.",
                 "Rerunning with the same --out resumes: images already done are skipped."})
 public final class FeaturesCommand implements Callable<Integer> {
-    @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet or vgg16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet, vgg16 or mobilenetv2 (default: ${DEFAULT-VALUE}).")
     String encoder;
 
     @Option(names = "--weights", description = "Weights file (Keras .h5 or DL4J zip). Default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo.")

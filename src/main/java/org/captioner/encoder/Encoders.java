@@ -33,6 +33,7 @@ public final class Encoders {
         return switch (detectFormat(weights)) {
             case KERAS_HDF5 -> fromKeras(type, weights, origin, sha);
             case DL4J_ZIP -> fromZooZip(type, weights, origin, sha);
+            case TFLITE -> fromTflite(type, weights, origin, sha);
         };
     }
 
@@ -44,10 +45,12 @@ public final class Encoders {
                     SqueezeNetGraph.OUTPUT, null, "random", "random");
             case VGG16 -> new GraphEncoder(type, Vgg16Graph.build(),
                     Vgg16Graph.GRID_VERTEX, Vgg16Graph.VECTOR_VERTEX, "random", "random");
+            case MOBILENETV2 -> throw new IllegalArgumentException("mobilenetv2's architecture is read from its "
+                    + ".tflite weights file, so it has no random-weights form; give the file instead");
         };
     }
 
-    enum Format { KERAS_HDF5, DL4J_ZIP }
+    enum Format { KERAS_HDF5, DL4J_ZIP, TFLITE }
 
     static Format detectFormat(Path file) throws IOException {
         byte[] head = new byte[8];
@@ -57,7 +60,28 @@ public final class Encoders {
         }
         if (n == 8 && java.util.Arrays.equals(head, HDF5_MAGIC)) return Format.KERAS_HDF5;
         if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return Format.DL4J_ZIP;
-        throw new IOException(file + " is neither a Keras HDF5 weight file nor a DL4J model zip");
+        if (n == 8 && head[4] == 'T' && head[5] == 'F' && head[6] == 'L' && head[7] == '3') return Format.TFLITE;
+        throw new IOException(file + " is not a weights file Captioner reads (a Keras HDF5, a DL4J model zip or a "
+                + "TensorFlow Lite model)");
+    }
+
+    private static ImageEncoder fromTflite(EncoderType type, Path file, String origin, String sha) throws IOException {
+        if (type != EncoderType.MOBILENETV2) {
+            throw new IOException(file + " is a TensorFlow Lite model; only the mobilenetv2 encoder reads that format, not " + type);
+        }
+        TfliteFile tflite;
+        try {
+            tflite = TfliteFile.read(file);
+        } catch (RuntimeException e) { // a truncated or corrupt flatbuffer reads past its end
+            throw new IOException(file + " is not a readable TensorFlow Lite model: " + e, e);
+        }
+        MobileNetV2Graph.Built built = MobileNetV2Graph.build(tflite, type.inputSize, true);
+        long channels = built.graph().getLayer(built.gridVertex()).getParam("W").size(0);
+        if (built.depthwise() != 17 || channels != type.gridChannels) {
+            throw new IOException(file + " is not MobileNetV2 1.0: " + built.depthwise() + " depthwise convolutions (17 expected), "
+                    + channels + " output channels (" + type.gridChannels + " expected)");
+        }
+        return new GraphEncoder(type, built.graph(), built.gridVertex(), null, origin, sha, built.nhwc());
     }
 
     private static ImageEncoder fromKeras(EncoderType type, Path h5, String origin, String sha) throws IOException {
@@ -93,12 +117,13 @@ public final class Encoders {
                 }
                 return new GraphEncoder(type, g, Vgg16Graph.GRID_VERTEX, Vgg16Graph.VECTOR_VERTEX, origin, sha);
             }
-            default -> throw new IllegalStateException();
+            default -> throw new IOException(h5 + " is a Keras HDF5 file; the " + type + " encoder reads the official .tflite file");
         }
     }
 
     /** A DL4J zoo zip (serialized ComputationGraph). */
     private static ImageEncoder fromZooZip(EncoderType type, Path zip, String origin, String sha) throws IOException {
+        if (type == EncoderType.MOBILENETV2) throw new IOException(zip + " is a DL4J zip; mobilenetv2 reads the official .tflite file");
         ComputationGraph g;
         try {
             g = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
@@ -120,6 +145,7 @@ public final class Encoders {
                         .orElseThrow(() -> new IOException(zip + " has no fire9 merge vertex; vertices: " + vertices.keySet()));
                 yield new GraphEncoder(type, g, fire9, null, origin, sha);
             }
+            default -> throw new IllegalStateException();
         };
     }
 

@@ -17,15 +17,24 @@ public final class GraphEncoder implements ImageEncoder {
     private final String vectorVertex;
     private final String weightsSource;
     private final String weightsSha256;
+    /** The graph takes and gives channels-last tensors (images still arrive as [B, 3, H, W]). */
+    private final boolean nhwc;
 
     public GraphEncoder(EncoderType type, ComputationGraph graph, String gridVertex, String vectorVertex,
                         String weightsSource, String weightsSha256) {
+        this(type, graph, gridVertex, vectorVertex, weightsSource, weightsSha256, false);
+    }
+
+    /** @param nhwc the graph works channels-last: images are transposed on the way in, the grid needs no transpose */
+    public GraphEncoder(EncoderType type, ComputationGraph graph, String gridVertex, String vectorVertex,
+                        String weightsSource, String weightsSha256, boolean nhwc) {
         this.type = type;
         this.graph = graph;
         this.gridVertex = gridVertex;
         this.vectorVertex = vectorVertex;
         this.weightsSource = weightsSource;
         this.weightsSha256 = weightsSha256;
+        this.nhwc = nhwc;
     }
 
     @Override
@@ -55,12 +64,17 @@ public final class GraphEncoder implements ImageEncoder {
         INDArray[] out;
         // ComputationGraph is not safe for concurrent forward passes.
         synchronized (graph) {
-            out = graph.output(wanted, false, new INDArray[] {images}, null);
+            out = graph.output(wanted, false, new INDArray[] {nhwc ? images.permute(0, 2, 3, 1).dup('c') : images}, null);
         }
-        INDArray fmap = out[0];                                    // [B, C, side, side]
-        long c = fmap.size(1), cells = fmap.size(2) * fmap.size(3);
-        INDArray grid = fmap.reshape('c', b, c, cells)             // [B, C, cells]
-                .permute(0, 2, 1).dup('c');                        // [B, cells, C]
+        INDArray fmap = out[0];
+        INDArray grid;
+        if (nhwc) {                                                // [B, side, side, C]
+            grid = fmap.reshape('c', b, fmap.size(1) * fmap.size(2), fmap.size(3)).dup('c'); // [B, cells, C]
+        } else {                                                   // [B, C, side, side]
+            long c = fmap.size(1), cells = fmap.size(2) * fmap.size(3);
+            grid = fmap.reshape('c', b, c, cells)                  // [B, C, cells]
+                    .permute(0, 2, 1).dup('c');                    // [B, cells, C]
+        }
         INDArray vectors = vectorVertex == null
                 ? grid.mean(1)                                     // [B, C]: mean over cells
                 : out[1].reshape(b, out[1].length() / b);          // [B, D]

@@ -16,7 +16,7 @@ public interface ImageEncoder {
     String weightsSha256();
 
     /**
-     * @param images [B, 3, H, W] float, BGR, mean-subtracted (see {@link org.captioner.image.CaffePreprocessor})
+     * @param images [B, 3, H, W] float, as {@code type().preprocessor()} makes them (see {@link org.captioner.image.ImagePreprocessor})
      */
     EncodedBatch encode(INDArray images);
 }

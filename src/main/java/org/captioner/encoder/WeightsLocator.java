@@ -87,6 +87,7 @@ public final class WeightsLocator {
         return switch (type) {
             case SQUEEZENET -> SqueezeNet.builder().build();
             case VGG16 -> VGG16.builder().numClasses(1000).build();
+            case MOBILENETV2 -> throw new IllegalArgumentException("the DL4J zoo has no mobilenetv2");
         };
     }
 }

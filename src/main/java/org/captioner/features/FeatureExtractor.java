@@ -7,7 +7,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.encoder.EncodedBatch;
 import org.captioner.encoder.ImageEncoder;
-import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageFiles;
@@ -94,7 +94,7 @@ public final class FeatureExtractor {
         if (!done.isEmpty()) log.info("Resuming: {} images already in {}, {} to go", done.size(), outDir, todo.size());
         long t0 = System.nanoTime();
         int written = 0, failed = 0;
-        CaffePreprocessor pre = new CaffePreprocessor(encoder.type().inputSize);
+        ImagePreprocessor pre = encoder.type().preprocessor();
         List<java.nio.file.Path> files = todo.stream().map(ImageFiles.Input::file).toList();
         try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), pre, decodeThreads, 2);
              BufferedWriter names = Files.newBufferedWriter(outDir.resolve(NAMES), StandardCharsets.UTF_8, StandardOpenOption.APPEND);

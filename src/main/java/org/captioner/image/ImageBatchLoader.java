@@ -40,11 +40,11 @@ public final class ImageBatchLoader implements AutoCloseable {
     }
 
     private final ImageDecoder decoder;
-    private final CaffePreprocessor preprocessor;
+    private final ImagePreprocessor preprocessor;
     private final ExecutorService pool;
     private final int lookahead;
 
-    public ImageBatchLoader(ImageDecoder decoder, CaffePreprocessor preprocessor, int threads, int lookaheadBatches) {
+    public ImageBatchLoader(ImageDecoder decoder, ImagePreprocessor preprocessor, int threads, int lookaheadBatches) {
         this.decoder = decoder;
         this.preprocessor = preprocessor;
         this.pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
@@ -58,7 +58,7 @@ public final class ImageBatchLoader implements AutoCloseable {
     /** Decodes one file to preprocessed pixels; errors become the item's reason. */
     public Item load(int index, Path file) {
         try {
-            return new Item(index, file, preprocessor.toBgrChw(decoder.decode(file)), null);
+            return new Item(index, file, preprocessor.toChw(decoder.decode(file)), null);
         } catch (ImageLoadException e) {
             return new Item(index, file, null, e.getMessage());
         } catch (RuntimeException | OutOfMemoryError e) {

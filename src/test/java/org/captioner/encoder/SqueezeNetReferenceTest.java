@@ -2,7 +2,7 @@ package org.captioner.encoder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.captioner.image.CaffePreprocessor;
+import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageDecoder;
 import org.captioner.testing.SharedData;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,12 +36,12 @@ class SqueezeNetReferenceTest {
     void reproducesIndependentFeaturesWithinStatedTolerance() throws Exception {
         Path images = SharedData.flickrImages();
         ImageDecoder decoder = new ImageDecoder();
-        CaffePreprocessor pre = new CaffePreprocessor(224);
+        ImagePreprocessor pre = new ImagePreprocessor(224, ImagePreprocessor.Normalisation.CAFFE_BGR);
         JsonNode items = reference.get("items");
         assertEquals(12, items.size());
         float[] batch = new float[items.size() * pre.length()];
         for (int i = 0; i < items.size(); i++) {
-            pre.toBgrChw(decoder.decode(images.resolve(items.get(i).get("image").asText())), batch, i * pre.length());
+            pre.toChw(decoder.decode(images.resolve(items.get(i).get("image").asText())), batch, i * pre.length());
         }
         EncodedBatch out = encoder.encode(Nd4j.create(batch, new long[] {items.size(), 3, 224, 224}, 'c'));
         assertEquals(List.of(12L, 512L), List.of(out.vectors().shape()[0], out.vectors().shape()[1]));

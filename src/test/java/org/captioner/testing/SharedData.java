@@ -34,6 +34,10 @@ public final class SharedData {
         return require("weights/squeezenet_v1.1_imagenet_notop.h5");
     }
 
+    public static Path mobilenetWeights() {
+        return require("weights/mobilenet_v2_1.0_224_quant.tflite");
+    }
+
     public static Path flickrImages() {
         return require("data/flickr8k/images");
     }

@@ -8,7 +8,7 @@ import java.awt.image.BufferedImage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class CaffePreprocessorTest {
+class ImagePreprocessorTest {
     @Test
     void bgrPlanesMeanSubtractedNoScaling() {
         BufferedImage img = new BufferedImage(50, 30, BufferedImage.TYPE_INT_RGB);
@@ -16,8 +16,8 @@ class CaffePreprocessorTest {
         g.setColor(new Color(200, 100, 10)); // R, G, B
         g.fillRect(0, 0, 50, 30);
         g.dispose();
-        CaffePreprocessor p = new CaffePreprocessor(224);
-        float[] x = p.toBgrChw(img);
+        ImagePreprocessor p = new ImagePreprocessor(224, ImagePreprocessor.Normalisation.CAFFE_BGR);
+        float[] x = p.toChw(img);
         int plane = 224 * 224;
         assertEquals(3 * plane, x.length);
         assertEquals(10 - 103.939f, x[0], 1e-4);           // plane 0 is blue
@@ -30,7 +30,7 @@ class CaffePreprocessorTest {
         BufferedImage img = new BufferedImage(224, 224, BufferedImage.TYPE_INT_RGB);
         img.setRGB(5, 0, 0xFFFFFF);   // top row, column 5
         img.setRGB(0, 3, 0x00FF00);   // row 3, column 0
-        float[] x = new CaffePreprocessor(224).toBgrChw(img);
+        float[] x = new ImagePreprocessor(224, ImagePreprocessor.Normalisation.CAFFE_BGR).toChw(img);
         assertEquals(255 - 103.939f, x[5], 1e-4);
         assertEquals(255 - 116.779f, x[224 * 224 + 3 * 224], 1e-4);
         assertEquals(-103.939f, x[3 * 224], 1e-4);

@@ -6,22 +6,37 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 
 /**
- * "Caffe" preprocessing, what the ImageNet VGG16 and SqueezeNet weights were trained with:
- * resize to size x size, BGR channel order, subtract the per-channel ImageNet means, no scaling,
- * planar (CHW) layout.
+ * Turns a decoded image into the planar (CHW) float tensor an encoder's weights expect: resize to
+ * size x size, then one of the two normalisations ImageNet CNNs were trained with ({@link Normalisation}).
+ * The encoder type chooses it ({@code EncoderType#preprocessor()}), so every front end (CLI, API, bench)
+ * feeds each encoder what it was trained on.
  */
-public final class CaffePreprocessor {
+public final class ImagePreprocessor {
     public static final float MEAN_B = 103.939f, MEAN_G = 116.779f, MEAN_R = 123.68f;
 
-    private final int size;
+    /** How pixel values are mapped. */
+    public enum Normalisation {
+        /** "caffe" (VGG16, SqueezeNet): BGR planes, ImageNet means subtracted, no scaling. */
+        CAFFE_BGR,
+        /** "tf"/inception (MobileNetV2): RGB planes, {@code x / 127.5 - 1}, values in [-1, 1]. */
+        TF_RGB
+    }
 
-    public CaffePreprocessor(int size) {
+    private final int size;
+    private final Normalisation normalisation;
+
+    public ImagePreprocessor(int size, Normalisation normalisation) {
         if (size < 1) throw new IllegalArgumentException("size must be positive");
         this.size = size;
+        this.normalisation = normalisation;
     }
 
     public int size() {
         return size;
+    }
+
+    public Normalisation normalisation() {
+        return normalisation;
     }
 
     /** Number of floats one image occupies: 3 * size * size. */
@@ -29,22 +44,31 @@ public final class CaffePreprocessor {
         return 3 * size * size;
     }
 
-    /** Writes one image as [3, size, size] (B, G, R planes) into {@code dest} starting at {@code offset}. */
-    public void toBgrChw(BufferedImage rgb, float[] dest, int offset) {
+    /** Writes one image as [3, size, size] into {@code dest} starting at {@code offset}. */
+    public void toChw(BufferedImage rgb, float[] dest, int offset) {
         BufferedImage img = resize(rgb, size);
         int[] px = ((DataBufferInt) img.getRaster().getDataBuffer()).getData();
         int plane = size * size;
-        for (int i = 0; i < plane; i++) {
-            int p = px[i];
-            dest[offset + i] = (p & 0xFF) - MEAN_B;                         // B plane
-            dest[offset + plane + i] = ((p >> 8) & 0xFF) - MEAN_G;          // G plane
-            dest[offset + 2 * plane + i] = ((p >> 16) & 0xFF) - MEAN_R;     // R plane
+        if (normalisation == Normalisation.CAFFE_BGR) {
+            for (int i = 0; i < plane; i++) {
+                int p = px[i];
+                dest[offset + i] = (p & 0xFF) - MEAN_B;                         // B plane
+                dest[offset + plane + i] = ((p >> 8) & 0xFF) - MEAN_G;          // G plane
+                dest[offset + 2 * plane + i] = ((p >> 16) & 0xFF) - MEAN_R;     // R plane
+            }
+        } else {
+            for (int i = 0; i < plane; i++) {
+                int p = px[i];
+                dest[offset + i] = ((p >> 16) & 0xFF) / 127.5f - 1f;            // R plane
+                dest[offset + plane + i] = ((p >> 8) & 0xFF) / 127.5f - 1f;     // G plane
+                dest[offset + 2 * plane + i] = (p & 0xFF) / 127.5f - 1f;        // B plane
+            }
         }
     }
 
-    public float[] toBgrChw(BufferedImage rgb) {
+    public float[] toChw(BufferedImage rgb) {
         float[] out = new float[length()];
-        toBgrChw(rgb, out, 0);
+        toChw(rgb, out, 0);
         return out;
     }
 
