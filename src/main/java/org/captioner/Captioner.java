@@ -208,7 +208,7 @@ public final class Captioner implements AutoCloseable {
             return this;
         }
 
-        /** Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo). */
+        /** Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, the cache, the pinned download, then the DL4J zoo). */
         public Builder weights(Path file) {
             this.weights = file;
             return this;
@@ -220,13 +220,19 @@ public final class Captioner implements AutoCloseable {
             return new DecodeOptions(sample ? 1 : beam, nbest, alpha, sample, temperature, topK, len, false, seed);
         }
 
+        private static String pinnedHint(EncoderType type, String sha) {
+            return type.pinned != null && type.pinned.sha256().equals(sha)
+                    ? ". The right file is " + type.pinned.url() + " (fetched by itself when no other weights are configured)" : "";
+        }
+
         public Captioner build(Path modelDir) throws IOException {
             ModelBundle m = ModelBundle.load(modelDir);
             DecodeOptions o = decodeOptions(m);
             ImageEncoder enc = Encoders.load(EncoderType.parse(m.encoder()), weights);
             if (!enc.weightsSha256().equals(m.encoderWeightsSha256())) {
                 throw new IOException("the model in " + modelDir + " was trained on " + m.encoder() + " features from weights with SHA-256 "
-                        + m.encoderWeightsSha256() + ", but the weights found (" + enc.weightsSource() + ") have " + enc.weightsSha256());
+                        + m.encoderWeightsSha256() + ", but the weights found (" + enc.weightsSource() + ") have " + enc.weightsSha256()
+                        + pinnedHint(enc.type(), m.encoderWeightsSha256()));
             }
             return new Captioner(m, enc, o);
         }

@@ -19,7 +19,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
-        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class, BenchCommand.Latency.class})
+        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class, BenchCommand.Latency.class,
+                BenchCommand.Attention.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -195,6 +196,82 @@ public final class BenchCommand implements Runnable {
             System.out.printf("decoder %s  batch %d x %d steps: %.3f s per step, %.0f tokens/s (%d parameters)%n",
                     type.id(), batch, steps, s, batch * steps / s, dec.parameterCount());
             System.out.printf("  memory: %s%n", PeakMemory.describe());
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "attention", mixinStandardHelpOptions = true,
+            description = {"How focused a model's attention is, and how its captions fail: decodes the images of a features folder",
+                    "(beam search as 'decode') and prints the mean per-word attention entropy (overall and by word position) and",
+                    "mean largest weight against uniform attention, and the share of captions that repeat a phrase or end in a",
+                    "function word, and the distinct words used. For models without attention, only the caption figures."})
+    static final class Attention implements Callable<Integer> {
+        @Option(names = "--model", required = true, description = "Model folder.") Path model;
+        @Option(names = "--features", required = true, description = "Features folder (from 'features').") Path features;
+        @Option(names = "--captions", description = "Only the images of this captions file (with --split).") Path captions;
+        @Option(names = "--split", description = "Split of --captions, e.g. dev.") String split;
+        @Option(names = "--beam", defaultValue = "3") int beam;
+        @Option(names = "--length-alpha", description = "Length normalisation (default: the model's recommended value).") Double lengthAlpha;
+        @Option(names = "--positions", defaultValue = "12", description = "Word positions to list (default: ${DEFAULT-VALUE}).") int positions;
+        @Option(names = "--json", description = "Print one JSON object instead of text.") boolean asJson;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Options.positive(spec, "--beam", beam);
+            Options.positive(spec, "--positions", positions);
+            NativeSetup.init();
+            var m = org.captioner.model.ModelBundle.load(model);
+            try (var fs = new org.captioner.features.FeatureSet(features)) {
+                var sel = DecodeCommand.Selection.of(m, fs, features, captions, split);
+                double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
+                var opts = org.captioner.decode.DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
+                var hyps = sel.features().caption(m.decoder(), sel.rows(), opts, 100);
+                boolean attends = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
+                var att = new org.captioner.eval.AttentionStats(attends ? m.config().gridCells() : 1);
+                var cs = new org.captioner.eval.CaptionStats();
+                for (var h : hyps) {
+                    cs.add(m.vocabulary().decode(h.tokens()));
+                    if (attends) att.add(h.attention());
+                }
+                var out = new java.util.LinkedHashMap<String, Object>();
+                out.put("model", model.toString());
+                out.put("images", hyps.size());
+                out.put("beam", beam);
+                out.put("length_alpha", alpha);
+                if (attends) {
+                    out.put("grid_cells", att.cells());
+                    out.put("words", att.words());
+                    out.put("mean_entropy", att.meanEntropy());
+                    out.put("uniform_entropy", att.uniformEntropy());
+                    out.put("mean_max_weight", att.meanMaxWeight());
+                    out.put("uniform_max_weight", att.uniformMaxWeight());
+                    List<Double> byPos = new java.util.ArrayList<>();
+                    for (int k = 0; k < Math.min(positions, att.positions()); k++) byPos.add(att.meanEntropyAt(k));
+                    out.put("entropy_by_position", byPos);
+                }
+                out.put("repeated_phrase_share", cs.repeatedPhraseShare());
+                out.put("function_word_ending_share", cs.badEndingShare());
+                out.put("distinct_words", cs.distinctWords());
+                if (asJson) {
+                    System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(out));
+                    return Main.EXIT_OK;
+                }
+                System.out.printf("%s: %d images, beam %d, length alpha %.2f%n", model, hyps.size(), beam, alpha);
+                if (attends) {
+                    System.out.printf("  attention entropy per word: mean %.3f nats (uniform over %d cells: %.3f; %.3f below), %d words%n",
+                            att.meanEntropy(), att.cells(), att.uniformEntropy(), att.uniformEntropy() - att.meanEntropy(), att.words());
+                    System.out.printf("  largest weight per word:    mean %.4f (uniform: %.4f)%n", att.meanMaxWeight(), att.uniformMaxWeight());
+                    StringBuilder sb = new StringBuilder("  entropy by word position:");
+                    for (int k = 0; k < Math.min(positions, att.positions()); k++) sb.append(String.format(" %d:%.2f", k + 1, att.meanEntropyAt(k)));
+                    System.out.println(sb);
+                } else {
+                    System.out.println("  (no attention: " + m.config().type().id() + " decoder)");
+                }
+                System.out.printf("  captions repeating a phrase (a trigram twice): %.1f%%; ending in a function word: %.1f%%; distinct words: %d%n",
+                        100 * cs.repeatedPhraseShare(), 100 * cs.badEndingShare(), cs.distinctWords());
+            }
             return Main.EXIT_OK;
         }
     }

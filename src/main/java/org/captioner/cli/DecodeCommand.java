@@ -45,21 +45,11 @@ public final class DecodeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Override
-    public Integer call() throws Exception {
-        Options.positive(spec, "--beam", beam);
-        Options.positive(spec, "--batch", batch);
-        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
-        if (tuneAlphas != null) {
-            if (captions == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--tune-length-alpha needs --captions (and --split)");
-            for (double a : tuneAlphas) Options.range(spec, "--tune-length-alpha", a, 0, 2);
-        }
-        NativeSetup.init();
-        ModelBundle m = ModelBundle.load(model);
-        ObjectMapper json = new ObjectMapper();
-        try (FeatureSet fs = new FeatureSet(features)) {
+    /** The images of a features folder to decode (all, or one split of a captions file) and their features. */
+    record Selection(List<String> names, int[] rows, BatchBuilder features) {
+        static Selection of(ModelBundle m, FeatureSet fs, Path dir, Path captions, String split) throws java.io.IOException {
             if (!fs.meta().weightsSha256().equals(m.encoderWeightsSha256())) {
-                throw new IllegalArgumentException("features in " + features + " come from other encoder weights than the model was trained on ("
+                throw new IllegalArgumentException("features in " + dir + " come from other encoder weights than the model was trained on ("
                         + fs.meta().weightsSha256() + " vs " + m.encoderWeightsSha256() + ")");
             }
             List<String> names = new ArrayList<>();
@@ -73,7 +63,27 @@ public final class DecodeCommand implements Callable<Integer> {
             if (names.isEmpty()) throw new IllegalArgumentException("no images to decode");
             int[] rows = names.stream().mapToInt(fs::row).toArray();
             boolean attention = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
-            BatchBuilder features = new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null);
+            return new Selection(names, rows, new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null));
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Options.positive(spec, "--beam", beam);
+        Options.positive(spec, "--batch", batch);
+        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
+        if (tuneAlphas != null) {
+            if (captions == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--tune-length-alpha needs --captions (and --split)");
+            for (double a : tuneAlphas) Options.range(spec, "--tune-length-alpha", a, 0, 2);
+        }
+        NativeSetup.init();
+        ModelBundle m = ModelBundle.load(model);
+        ObjectMapper json = new ObjectMapper();
+        try (FeatureSet fs = new FeatureSet(features)) {
+            Selection sel = Selection.of(m, fs, features, captions, split);
+            List<String> names = sel.names();
+            int[] rows = sel.rows();
+            BatchBuilder features = sel.features();
             List<Hypothesis> best = null;                   // the tuned alpha's captions, reused below
             double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
             if (tuneAlphas != null) {

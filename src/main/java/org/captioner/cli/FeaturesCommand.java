@@ -23,7 +23,8 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet, vgg16 or mobilenetv2 (default: ${DEFAULT-VALUE}).")
     String encoder;
 
-    @Option(names = "--weights", description = "Weights file (Keras .h5 or DL4J zip). Default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo.")
+    @Option(names = "--weights", description = {"Weights file (Keras .h5, DL4J zip, or the .tflite for mobilenetv2). Default: CAPTIONER_WEIGHTS_DIR,",
+            "the cache, the pinned download, then the DL4J zoo (see README, Weights)."})
     Path weights;
 
     @Option(names = "--out", required = true, description = "Output folder.")
@@ -41,8 +42,8 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--grid-dtype", defaultValue = "float16", description = "float16 or float32 for grid.npy (default: ${DEFAULT-VALUE}).")
     String gridDtype;
 
-    @Option(names = "--batch", defaultValue = "32", description = "Images per CNN batch (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Option(names = "--batch", description = "Images per CNN batch (default: the encoder's fastest here: 32 for squeezenet and vgg16, 16 for mobilenetv2).")
+    Integer batch;
 
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -58,7 +59,7 @@ public final class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.positive(spec, "--batch", batch);
+        if (batch != null) Options.positive(spec, "--batch", batch);
         Options.positive(spec, "--threads", threads);
         NpyWriter.Dtype dtype;
         EncoderType type;
@@ -75,7 +76,7 @@ public final class FeaturesCommand implements Callable<Integer> {
             return Main.EXIT_FATAL;
         }
         ImageEncoder enc = Encoders.load(type, weights);
-        FeatureExtractor.Summary s = new FeatureExtractor(enc, dtype, batch, threads, !noProgress).run(all, out);
+        FeatureExtractor.Summary s = new FeatureExtractor(enc, dtype, batch != null ? batch : type.defaultBatch, threads, !noProgress).run(all, out);
         System.err.printf("features: %d inputs, %d already done, %d encoded, %d failed in %.1f s (%.1f images/s) -> %s%n",
                 s.inputs(), s.alreadyDone(), s.written(), s.failed(), s.seconds(), s.imagesPerSecond(), out);
         if (s.failed() > 0) System.err.println("failed images are listed in " + out.resolve(FeatureExtractor.ERRORS));

@@ -49,6 +49,20 @@ class EncodersTest {
     void wrongFileIsAClearError() throws Exception {
         Path txt = Files.writeString(dir.resolve("weights.h5"), "not weights");
         IOException e = assertThrows(IOException.class, () -> Encoders.load(EncoderType.SQUEEZENET, txt, "test"));
-        assertTrue(e.getMessage().contains("neither a Keras HDF5 weight file nor a DL4J model zip"), e.getMessage());
+        assertTrue(e.getMessage().contains("not a weights file Captioner reads (a Keras HDF5, a DL4J model zip or a TensorFlow Lite model)"), e.getMessage());
+    }
+
+    @Test
+    void tfliteFileForTheWrongEncoderOrTruncatedIsAClearError() throws Exception {
+        Path tflite = org.captioner.testing.SharedData.mobilenetWeights();
+        IOException wrong = assertThrows(IOException.class, () -> Encoders.load(EncoderType.SQUEEZENET, tflite, "test"));
+        assertTrue(wrong.getMessage().contains("only the mobilenetv2 encoder reads that format"), wrong.getMessage());
+        byte[] all = Files.readAllBytes(tflite);
+        Path cut = Files.write(dir.resolve("cut.tflite"), java.util.Arrays.copyOf(all, all.length / 3));
+        IOException torn = assertThrows(IOException.class, () -> Encoders.load(EncoderType.MOBILENETV2, cut, "test"));
+        assertTrue(torn.getMessage().contains(cut.toString()), torn.getMessage());
+        Path h5 = org.captioner.testing.SharedData.squeezenetWeights();
+        IOException keras = assertThrows(IOException.class, () -> Encoders.load(EncoderType.MOBILENETV2, h5, "test"));
+        assertTrue(keras.getMessage().contains("reads the official .tflite file"), keras.getMessage());
     }
 }

@@ -14,7 +14,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The zoo download path, served from a local file: URL (no network here). */
-class ZooDownloaderTest {
+class WeightsDownloaderTest {
     @TempDir
     Path dir;
 
@@ -23,12 +23,12 @@ class ZooDownloaderTest {
         Path mirror = Files.createDirectories(dir.resolve("mirror/models"));
         Path src = Files.write(mirror.resolve("model.zip"), "PK\u0003\u0004 some bytes".getBytes());
         long sum = Hashing.adler32(src);
-        ZooDownloader zoo = new ZooDownloader(dir.resolve("cache"));
-        Path got = zoo.fetch(src.toUri().toString(), sum);
+        WeightsDownloader zoo = new WeightsDownloader(dir.resolve("cache"), 5_000, false);
+        Path got = zoo.fetch(src.toUri().toString(), WeightsDownloader.Checksum.adler32(sum));
         assertEquals(dir.resolve("cache/model.zip"), got);
         assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(got));
         Files.delete(src); // second fetch must come from the cache
-        assertEquals(got, zoo.fetch(src.toUri().toString(), sum));
+        assertEquals(got, zoo.fetch(src.toUri().toString(), WeightsDownloader.Checksum.adler32(sum)));
         try (var s = Files.list(dir.resolve("cache"))) {
             assertEquals(1, s.count(), "no temp files left behind");
         }
@@ -37,9 +37,9 @@ class ZooDownloaderTest {
     @Test
     void checksumMismatchIsReportedAndNothingIsCached() throws Exception {
         Path src = Files.write(dir.resolve("model.zip"), new byte[] {1, 2, 3});
-        ZooDownloader zoo = new ZooDownloader(dir.resolve("cache"));
-        IOException e = assertThrows(ZooDownloader.ChecksumMismatchException.class, () -> zoo.fetch(src.toUri().toString(), 12345L));
-        assertTrue(e.getMessage().contains("expected 12345") && e.getMessage().contains("discarded"), e.getMessage());
+        WeightsDownloader zoo = new WeightsDownloader(dir.resolve("cache"), 5_000, false);
+        IOException e = assertThrows(WeightsDownloader.CorruptDownloadException.class, () -> zoo.fetch(src.toUri().toString(), WeightsDownloader.Checksum.adler32(12345L)));
+        assertTrue(e.getMessage().contains("expected 12345") && e.getMessage().contains("deleted, not cached"), e.getMessage());
         try (var s = Files.list(dir.resolve("cache"))) {
             assertEquals(0, s.count());
         }
@@ -50,7 +50,7 @@ class ZooDownloaderTest {
         Path src = Files.write(dir.resolve("model.zip"), new byte[] {9, 9, 9, 9});
         Files.createDirectories(dir.resolve("cache"));
         Files.write(dir.resolve("cache/model.zip"), new byte[] {0});
-        Path got = new ZooDownloader(dir.resolve("cache")).fetch(src.toUri().toString(), Hashing.adler32(src));
+        Path got = new WeightsDownloader(dir.resolve("cache"), 5_000, false).fetch(src.toUri().toString(), WeightsDownloader.Checksum.adler32(Hashing.adler32(src)));
         assertArrayEquals(new byte[] {9, 9, 9, 9}, Files.readAllBytes(got));
     }
 
@@ -60,7 +60,9 @@ class ZooDownloaderTest {
         Path mirror = Files.createDirectories(dir.resolve("mirror/models"));
         Files.write(mirror.resolve("squeezenet_dl4j_inference.v2.zip"), new byte[] {1, 2, 3});
         WeightsLocator loc = new WeightsLocator(Map.of(WeightsLocator.ZOO_URL_ENV, dir.resolve("mirror").toUri().toString(),
-                WeightsLocator.ZOO_CACHE_ENV, dir.resolve("cache").toString()));
+                WeightsLocator.ZOO_CACHE_ENV, dir.resolve("cache").toString(),
+                WeightsLocator.WEIGHTS_MIRROR_ENV, dir.resolve("no-mirror").toUri().toString(),
+                WeightsLocator.WEIGHTS_CACHE_ENV, dir.resolve("wcache").toString()));
         IOException e = assertThrows(IOException.class, () -> loc.locate(EncoderType.SQUEEZENET, null));
         assertTrue(e.getMessage().contains("squeezenet_dl4j_inference.v2.zip") && e.getMessage().contains("expected 3711411239"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("cache/squeezenet/squeezenet_dl4j_inference.v2.zip")));
@@ -70,7 +72,9 @@ class ZooDownloaderTest {
     void noWeightsAnywhereListsEveryPlaceTried() {
         WeightsLocator loc = new WeightsLocator(Map.of(WeightsLocator.WEIGHTS_DIR_ENV, dir.toString(),
                 WeightsLocator.ZOO_URL_ENV, dir.resolve("nowhere").toUri().toString(),
-                WeightsLocator.ZOO_CACHE_ENV, dir.resolve("cache").toString()));
+                WeightsLocator.ZOO_CACHE_ENV, dir.resolve("cache").toString(),
+                WeightsLocator.WEIGHTS_MIRROR_ENV, dir.resolve("no-mirror").toUri().toString(),
+                WeightsLocator.WEIGHTS_CACHE_ENV, dir.resolve("wcache").toString()));
         IOException e = assertThrows(IOException.class, () -> loc.locate(EncoderType.SQUEEZENET, null));
         String m = e.getMessage();
         assertTrue(m.contains("squeezenet_v1.1_imagenet_notop.h5") && m.contains(dir.toString()) && m.contains("DL4J zoo download"), m);
