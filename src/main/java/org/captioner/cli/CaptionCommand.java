@@ -46,9 +46,10 @@ public final class CaptionCommand implements Callable<Integer> {
     List<Path> inputs = new ArrayList<>();
     @Option(names = "--model", description = "Model folder (default: the bundled models/default).")
     Path model;
-    @Option(names = "--weights", description = "Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).")
+    @Option(names = "--weights", description = "Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, the cache, the pinned download, then the DL4J zoo).")
     Path weights;
-    @Option(names = "--out", description = "Output file (written atomically; default: standard output).")
+    @Option(names = "--out", description = {"Output file (default: standard output). Progress is kept in FILE.progress as the run goes;",
+            "FILE appears, complete, when the run ends."})
     Path out;
     @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or coco (default: ${DEFAULT-VALUE}).")
     String format;
@@ -66,7 +67,8 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads.") int threads;
     @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.") int batch;
     @Option(names = "--recursive", description = "Descend into sub-folders.") boolean recursive;
-    @Option(names = "--resume", description = "Skip images already in --out and append the rest.") boolean resume;
+    @Option(names = "--resume", description = {"Continue an interrupted run: keep the images in its progress file (--out + .progress)",
+            "or in an existing JSONL --out, and caption the rest."}) boolean resume;
     @Option(names = "--overwrite", description = "Replace an existing --out.") boolean overwrite;
     @Option(names = "--no-progress", description = "No progress bar.") boolean noProgress;
 
@@ -89,16 +91,33 @@ public final class CaptionCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format must be jsonl, csv or coco");
         }
         if (out == null && resume) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--resume needs --out");
-        if (out != null && Files.exists(out) && !overwrite && !resume) {
-            err().println("error: " + out + " exists; pass --overwrite to replace it or --resume to continue it");
-            return Main.EXIT_FATAL;
+        Path journalFile = out == null ? null : CaptionJournal.pathFor(out);
+        if (out != null) staleTempFiles(out, resume);
+        if (out != null && !overwrite && !resume) {
+            if (Files.exists(out)) {
+                err().println("error: " + out + " exists; pass --overwrite to replace it or --resume to continue it");
+                return Main.EXIT_FATAL;
+            }
+            if (Files.exists(journalFile)) {
+                err().println("error: " + journalFile + " holds the progress of an interrupted run; pass --resume to continue it"
+                        + " or --overwrite to start over");
+                return Main.EXIT_FATAL;
+            }
         }
         List<ImageFiles.Input> all = ImageFiles.collect(inputs, recursive);
         if (all.isEmpty()) {
             err().println("error: no images found in " + inputs);
             return Main.EXIT_FATAL;
         }
-        Set<String> done = resume && out != null && Files.exists(out) ? alreadyDone(out) : Set.of();
+        // what earlier runs did: the progress file of an interrupted run, else a finished JSONL output
+        Map<String, CaptionJournal.Row> previous = new LinkedHashMap<>();
+        if (out != null) {
+            if (overwrite) Files.deleteIfExists(journalFile);
+            if (resume && Files.exists(journalFile)) previous = CaptionJournal.read(journalFile);
+            else if (resume && Files.exists(out) && format.equals("jsonl")) previous = CaptionJournal.readJsonlOutput(out);
+            previous.values().removeIf(r -> !r.ok());       // images that failed are tried again
+        }
+        Set<String> done = previous.keySet();
         List<ImageFiles.Input> todo = all.stream().filter(i -> !done.contains(i.name())).toList();
         NativeSetup.init();
         Captioner.Builder b = Captioner.builder().beam(beam).nbest(nbest).weights(weights);
@@ -106,24 +125,57 @@ public final class CaptionCommand implements Callable<Integer> {
         if (sample) b.sample(temperature, topK, seed);
         Path modelDir = model != null ? model : Captioner.defaultModel();
         Captioner captioner = b.build(modelDir);
+        // with --resume the report is rebuilt over every image of the output, earlier runs' included
         HtmlReport report = html == null ? null
-                : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite);
+                : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite || resume);
+        if (report != null && !previous.isEmpty()) {
+            Map<String, Path> files = new java.util.HashMap<>();
+            for (ImageFiles.Input i : all) files.put(i.name(), i.file());
+            for (CaptionJournal.Row r : previous.values()) {
+                if (files.containsKey(r.image())) report.add(r.image(), files.get(r.image()), r.caption());
+            }
+        }
 
         long t0 = System.nanoTime();
         int[] counts; // {captioned, failed}
         if (out == null) {
             Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
-            counts = captionAll(captioner, todo, w, report);
+            Output o = new Output(w, format);
+            counts = captionAll(captioner, todo, rows -> {
+                for (CaptionJournal.Row r : rows) o.write(r);
+                w.flush();
+            }, report);
+            o.finish();
             w.flush();
         } else {
-            int[][] holder = new int[1][];
-            // temp file beside --out, renamed over it only when complete: an interrupted run leaves --out as it was
-            AtomicFiles.write(out, os -> {
-                Writer w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
-                holder[0] = captionAll(captioner, todo, w, report);
-                w.flush();
-            });
-            counts = holder[0];
+            try (CaptionJournal journal = CaptionJournal.open(journalFile, 2_000)) {
+                if (!Files.exists(journalFile) || Files.size(journalFile) == 0) journal.append(List.copyOf(previous.values()));
+                counts = captionAll(captioner, todo, journal::append, report);
+            } catch (IOException e) {
+                err().println("error: cannot write the progress of this run to " + journalFile + ": " + e.getMessage()
+                        + ". Every image written before is kept there; run the same command with --resume once the problem is fixed.");
+                return Main.EXIT_FATAL;
+            }
+            // the output in its format, from the progress file, in input order; temp file renamed over --out at the end
+            Map<String, CaptionJournal.Row> rows = CaptionJournal.read(journalFile);
+            Map<String, CaptionJournal.Row> ordered = new LinkedHashMap<>();
+            for (ImageFiles.Input i : all) if (rows.containsKey(i.name())) ordered.put(i.name(), rows.get(i.name()));
+            ordered.putAll(rows);
+            try {
+                AtomicFiles.write(out, os -> {
+                    Writer w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
+                    Output o = new Output(w, format);
+                    for (CaptionJournal.Row r : ordered.values()) o.write(r);
+                    o.finish();
+                    w.flush();
+                    pauseBeforeRename();
+                });
+            } catch (IOException e) {
+                err().println("error: cannot write " + out + ": " + e.getMessage() + ". The captions are kept in " + journalFile
+                        + "; run the same command with --resume once the problem is fixed.");
+                return Main.EXIT_FATAL;
+            }
+            Files.delete(journalFile);
         }
         int ok = counts[0], failed = counts[1];
         if (report != null) {
@@ -134,67 +186,91 @@ public final class CaptionCommand implements Callable<Integer> {
         err().printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
                 all.size() - todo.size(), secs, (ok + failed) / Math.max(secs, 1e-9), out == null ? "" : " -> " + out);
         err().flush();
-        if (ok == 0 && failed > 0) return Main.EXIT_FATAL;
+        if (ok + previous.size() == 0 && failed > 0) return Main.EXIT_FATAL;
         return failed > 0 ? Main.EXIT_PARTIAL : Main.EXIT_OK;
     }
 
-    /** Streams the images through decoding and the networks into {@code w}; returns {captioned, failed}. */
-    private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, Writer w, HtmlReport report) throws IOException {
+    /** Where a batch's rows go: standard output, or the progress file. */
+    @FunctionalInterface
+    private interface RowSink {
+        void accept(List<CaptionJournal.Row> rows) throws IOException;
+    }
+
+    /** Streams the images through decoding and the networks into {@code sink}, batch by batch; returns {captioned, failed}. */
+    private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, RowSink sink, HtmlReport report) throws IOException {
         int ok = 0, failed = 0;
         try (ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), threads, 2);
              ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("caption").setInitialMax(todo.size())
                      .setUnit(" img", 1).showSpeed().setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
                      .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-            Output o = new Output(w, format);
             NativeMemory memory = new NativeMemory(256);
-            if (resume && out != null && Files.exists(out)) o.copyExisting(out);
             Iterator<ImageBatchLoader.Batch> it = loader.batches(todo.stream().map(ImageFiles.Input::file).toList(), batch);
             while (it.hasNext()) {
                 ImageBatchLoader.Batch bt = it.next();
                 List<Caption> caps = bt.images() == null ? List.of() : captioner.captionTensor(bt.images());
+                List<CaptionJournal.Row> rows = new ArrayList<>();
                 int k = 0;
                 for (ImageBatchLoader.Item item : bt.items()) {
                     String name = todo.get(item.index()).name();
                     if (item.ok()) {
                         Caption c = caps.get(k++);
-                        o.write(name, c, nbest > 1, attention);
+                        rows.add(new CaptionJournal.Row(name, c, null));
                         if (report != null) report.add(name, todo.get(item.index()).file(), c);
                         ok++;
                     } else {
-                        o.error(name, item.error());
+                        rows.add(new CaptionJournal.Row(name, null, item.error()));
+                        System.err.println("warning: " + name + ": " + item.error());
                         if (report != null) report.addError(name, item.error());
                         failed++;
                     }
                 }
-                w.flush();
+                sink.accept(rows);
                 memory.processed(bt.items().size());
                 if (pb != null) pb.stepBy(bt.items().size());
             }
-            o.finish();
         }
         return new int[] {ok, failed};
+    }
+
+    /**
+     * Temp files of crashed final renames ({@code .OUT*.tmp} beside --out). Their rows are in the progress file (or
+     * are redone), so --resume deletes them; other runs name them, since a concurrent run may own one.
+     */
+    private void staleTempFiles(Path out, boolean adopt) throws IOException {
+        Path dir = out.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) return;
+        String prefix = "." + out.getFileName();
+        try (var s = Files.list(dir)) {
+            for (Path f : s.filter(f -> f.getFileName().toString().startsWith(prefix) && f.getFileName().toString().endsWith(".tmp")).toList()) {
+                if (adopt) {
+                    Files.deleteIfExists(f);
+                    err().println("resume: removed " + f + ", a temp file left by an interrupted run (its rows are in the progress file or redone)");
+                } else {
+                    err().println("warning: " + f + " is a temp file left by an interrupted run (or a run still going); --resume removes it");
+                }
+            }
+        }
+    }
+
+    /** Test hook for the kill tests: hold the finished temp file before its rename (-Dcaptioner.test.pauseBeforeRenameMs). */
+    private static void pauseBeforeRename() {
+        long ms = Long.getLong("captioner.test.pauseBeforeRenameMs", 0);
+        if (ms <= 0) return;
+        System.err.println("pausing before the final rename");
+        System.err.flush();
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private java.io.PrintWriter err() {
         return spec.commandLine().getErr();
     }
 
-    private static Set<String> alreadyDone(Path file) throws IOException {
-        Set<String> s = new HashSet<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            if (line.isBlank()) continue;
-            try {
-                JsonNode n = JSON.readTree(line);
-                if (n.has("image") && n.has("caption")) s.add(n.get("image").asText());
-            } catch (IOException e) {
-                // a torn last line from an interrupted run: that image is captioned again
-            }
-        }
-        return s;
-    }
-
     /** Writes one format; COCO results are a JSON array, so they are collected and written at the end. */
-    private static final class Output {
+    private final class Output {
         private static final Pattern COCO_ID = Pattern.compile("(\\d{6,12})\\.(?i:jpe?g|png)$");
         private final Writer w;
         private final String format;
@@ -202,21 +278,16 @@ public final class CaptionCommand implements Callable<Integer> {
         private final com.fasterxml.jackson.databind.ObjectWriter csv =
                 new CsvMapper().writer(CsvSchema.builder().addColumn("image").addColumn("caption").addColumn("score").build());
         private boolean headerDone;
+        private final boolean withNbest = nbest > 1, withAttention = attention;
 
         Output(Writer w, String format) {
             this.w = w;
             this.format = format;
         }
 
-        void copyExisting(Path file) throws IOException {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                try {
-                    JsonNode n = JSON.readTree(line);
-                    if (n.has("caption")) w.write(line + "\n");
-                } catch (IOException e) {
-                    // torn line: dropped, the image is redone
-                }
-            }
+        void write(CaptionJournal.Row r) throws IOException {
+            if (r.ok()) write(r.image(), r.caption(), withNbest, withAttention);
+            else error(r.image(), r.error());
         }
 
         void write(String image, Caption c, boolean withNbest, boolean withAttention) throws IOException {
@@ -260,8 +331,12 @@ public final class CaptionCommand implements Callable<Integer> {
         }
 
         void error(String image, String reason) throws IOException {
-            if (format.equals("jsonl")) w.write(JSON.writeValueAsString(Map.of("image", image, "error", reason)) + "\n");
-            System.err.println("warning: " + image + ": " + reason);
+            if (format.equals("jsonl")) {
+                Map<String, Object> m = new LinkedHashMap<>();                  // keys in a fixed order, image first
+                m.put("image", image);
+                m.put("error", reason);
+                w.write(JSON.writeValueAsString(m) + "\n");
+            }
         }
 
         void finish() throws IOException {

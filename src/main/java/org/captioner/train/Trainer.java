@@ -104,7 +104,7 @@ public final class Trainer {
                 log.info("training in {} already finished (best epoch {}, dev CIDEr-D {})", o.out(), st.bestEpoch, st.bestScore);
                 return st;
             }
-            dec = Decoders.load(cfg, ckpt.resolve(ModelBundle.DECODER), true, o.attentionLambda());
+            dec = Decoders.load(cfg, ckpt.resolve(st.decoderFile != null ? st.decoderFile : ModelBundle.DECODER), true, o.attentionLambda());
             dec.setLearningRate(st.learningRate);
             log.info("resuming at epoch {}, batch {} (step {}), learning rate {}", st.epoch, st.batchInEpoch, st.step, st.learningRate);
         } else {
@@ -232,10 +232,33 @@ public final class Trainer {
     }
 
     private void checkpoint(CaptionDecoder dec, TrainingState st, Path ckpt) throws IOException {
-        // Parameters first, then the state that points at them: a kill between the two resumes from a consistent pair
-        // at worst one checkpoint late (the optimizer may have moved on by up to N steps, which is the promise).
-        dec.save(ckpt.resolve(ModelBundle.DECODER), true);
+        // Parameters go to a file named for the step, then the state that names it is renamed into place: whenever the
+        // process dies, state.json and the parameters it names belong to the same step. (Overwriting one decoder.zip
+        // before the state let a kill in between pair new parameters with an old position, replaying steps.)
+        String name = "decoder-" + st.step + ".zip";
+        dec.save(ckpt.resolve(name), true);
+        pauseInCheckpoint(st.step);
+        st.decoderFile = name;
         st.save(ckpt.resolve(STATE));
+        try (var files = Files.list(ckpt)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (!n.equals(name) && (n.equals(ModelBundle.DECODER) || n.startsWith("decoder-") && n.endsWith(".zip"))) Files.delete(f);
+            }
+        }
+    }
+
+    /** Test hook for the kill tests: hold the checkpoint of one step between its two writes (-Dcaptioner.test.pauseInCheckpointAtStep=N). */
+    private static void pauseInCheckpoint(long step) {
+        if (Long.getLong("captioner.test.pauseInCheckpointAtStep", -1) != step) return;
+        long ms = 60_000;
+        System.err.println("checkpoint: parameters written, state not yet");
+        System.err.flush();
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void writeCsv(TrainingState st) throws IOException {

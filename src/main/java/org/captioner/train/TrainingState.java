@@ -24,6 +24,7 @@ public final class TrainingState {
     public long epochTokens = 0;
     public double epochTrainSeconds = 0;
     public boolean finished = false;
+    public String decoderFile;         // the checkpoint's parameters (checkpoint/decoder-STEP.zip)
     public List<Map<String, Object>> history = new ArrayList<>();
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -26,6 +26,9 @@ public final class AtomicFiles {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 writer.write(out);
             }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true); // on disk before the rename makes it visible: a power loss never leaves an empty target
+            }
             moveAtomically(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);

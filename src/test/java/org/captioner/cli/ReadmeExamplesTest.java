@@ -22,6 +22,33 @@ class ReadmeExamplesTest {
                 .findFirst().orElseThrow(() -> new AssertionError("README has no main-job command"));
     }
 
+    /**
+     * A fresh machine with internet: the same command without CAPTIONER_WEIGHTS_DIR and with an empty cache downloads
+     * the pinned weights by itself (a loopback mirror stands in for the internet) and captions the folder.
+     */
+    @Test
+    void mainJobCommandFetchesItsWeightsWithoutWeightsDir(@org.junit.jupiter.api.io.TempDir Path cache) throws Exception {
+        SharedData.require("data/coco/val2017");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
+                "skipped: README paths assume ../shared beside the checkout");
+        String cmd = mainJobCommand().replaceAll("CAPTIONER_WEIGHTS_DIR=\\S+ ", "").replaceAll("--out \\S+", "--out " + cache.resolve("caps.jsonl"));
+        try (var server = new org.captioner.testing.WeightsServer()) {
+            ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).directory(ROOT.toFile()).redirectErrorStream(true);
+            pb.environment().remove("CAPTIONER_WEIGHTS_DIR");
+            pb.environment().put("CAPTIONER_WEIGHTS_MIRROR", server.mirror());
+            pb.environment().put("CAPTIONER_WEIGHTS_CACHE", cache.resolve("weights").toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(10, TimeUnit.MINUTES));
+            assertEquals(0, p.exitValue(), "command: " + cmd + "\n" + out);
+            assertEquals(1, server.requests.get(), "one download: " + out);
+            try (var s = Files.list(cache.resolve("weights"))) {
+                assertEquals(1, s.count(), "the verified weights file is cached, nothing else");
+            }
+            assertFalse(Files.readAllLines(cache.resolve("caps.jsonl")).isEmpty());
+        }
+    }
+
     @Test
     void mainJobCommandRuns() throws Exception {
         SharedData.require("weights/squeezenet_v1.1_imagenet_notop.h5");

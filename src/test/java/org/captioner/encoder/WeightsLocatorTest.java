@@ -1,7 +1,7 @@
 package org.captioner.encoder;
 
-import com.sun.net.httpserver.HttpServer;
 import org.captioner.testing.SharedData;
+import org.captioner.testing.WeightsServer;
 import org.captioner.util.Hashing;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,50 +23,26 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Weights that fetch themselves: the pinned file served from ../shared/weights over a loopback HTTP server
- * (the JDK's server: a test fixture, not product code) and from a {@code file:} mirror.
+ * ({@link WeightsServer}) and from a {@code file:} mirror.
  */
 class WeightsLocatorTest {
     @TempDir
     Path dir;
-    HttpServer server;
-    final AtomicInteger requests = new AtomicInteger();
-    /** What the server does to the file's bytes before sending them (identity: a good download). */
-    volatile UnaryOperator<byte[]> tamper = b -> b;
-    /** Announce the full length but send only half, then close (a connection that breaks off). */
-    volatile boolean breakOff;
-
+    WeightsServer server;
     EncoderType.PinnedWeights pin = EncoderType.MOBILENETV2.pinned;
 
     @BeforeEach
     void serve() throws IOException {
-        Path weights = SharedData.mobilenetWeights();
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/w/", ex -> {
-            requests.incrementAndGet();
-            Path f = weights.getParent().resolve(ex.getRequestURI().getPath().substring(3));
-            if (!Files.isRegularFile(f)) {
-                ex.sendResponseHeaders(404, -1);
-                ex.close();
-                return;
-            }
-            byte[] body = tamper.apply(Files.readAllBytes(f));
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body, 0, breakOff ? body.length / 2 : body.length);
-            } catch (IOException ignored) {
-                // the client may give up first
-            }
-        });
-        server.start();
+        server = new WeightsServer();
     }
 
     @AfterEach
     void stop() {
-        if (server != null) server.stop(0);
+        if (server != null) server.close();
     }
 
     String mirror() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/w";
+        return server.mirror();
     }
 
     WeightsLocator locator(String mirror) {
@@ -87,9 +63,9 @@ class WeightsLocatorTest {
         assertEquals(mirror() + "/" + pin.fileName(), got.origin());
         assertEquals(dir.resolve("cache").resolve(pin.fileName()), got.file());
         assertEquals(pin.sha256(), Hashing.sha256(got.file()));
-        assertEquals(1, requests.get());
+        assertEquals(1, server.requests.get());
         assertEquals(1, cacheFiles(), "only the verified file, no temp file");
-        server.stop(0);
+        server.close();
         server = null;
         WeightsLocator.Located again = locator("http://127.0.0.1:1/none").locate(EncoderType.MOBILENETV2, null);
         assertEquals(got.file(), again.file());
@@ -99,18 +75,25 @@ class WeightsLocatorTest {
     }
 
     @Test
+    void squeezenetPinnedFileDownloadsTooAndIsTheOneInShared() throws Exception {
+        WeightsLocator.Located got = locator(mirror()).locate(EncoderType.SQUEEZENET, null);
+        assertEquals(EncoderType.SQUEEZENET.pinned.fileName(), got.file().getFileName().toString());
+        assertEquals(Hashing.sha256(SharedData.squeezenetWeights()), Hashing.sha256(got.file()));
+    }
+
+    @Test
     void fileMirrorWorksToo() throws Exception {
         String fileMirror = SharedData.mobilenetWeights().getParent().toUri().toString();
         WeightsLocator.Located got = locator(fileMirror).locate(EncoderType.MOBILENETV2, null);
         assertEquals(pin.sha256(), Hashing.sha256(got.file()));
-        assertEquals(0, requests.get());
+        assertEquals(0, server.requests.get());
         WeightsLocator.Located sq = locator(fileMirror.replace("weights", "no-such")).locate(EncoderType.MOBILENETV2, null);
         assertEquals(got.file(), sq.file(), "second call is a cache hit even with a broken mirror");
     }
 
     @Test
     void corruptDownloadIsRejectedAndDeleted() throws Exception {
-        tamper = b -> {
+        server.tamper = b -> {
             byte[] c = b.clone();
             c[c.length / 3] ^= 0x40;
             return c;
@@ -123,7 +106,7 @@ class WeightsLocatorTest {
 
     @Test
     void shortFileIsRejectedAndDeleted() throws Exception {
-        tamper = b -> java.util.Arrays.copyOf(b, b.length - 1000); // a consistent but short response
+        server.tamper = b -> java.util.Arrays.copyOf(b, b.length - 1000); // a consistent but short response
         IOException e = assertThrows(WeightsDownloader.CorruptDownloadException.class,
                 () -> locator(mirror()).locate(EncoderType.MOBILENETV2, null));
         assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
@@ -132,12 +115,12 @@ class WeightsLocatorTest {
 
     @Test
     void tornDownloadIsRejectedAndDeleted() throws Exception {
-        breakOff = true;
+        server.breakOff = true;
         IOException e = assertThrows(WeightsDownloader.CorruptDownloadException.class,
                 () -> locator(mirror()).locate(EncoderType.MOBILENETV2, null));
         assertTrue(e.getMessage().contains("deleted, not cached"), e.getMessage());
         assertEquals(0, cacheFiles());
-        breakOff = false; // the next try succeeds
+        server.breakOff = false; // the next try succeeds
         assertEquals(pin.sha256(), Hashing.sha256(locator(mirror()).locate(EncoderType.MOBILENETV2, null).file()));
     }
 
@@ -147,7 +130,7 @@ class WeightsLocatorTest {
         Files.write(dir.resolve("cache").resolve(pin.fileName()), new byte[] {1, 2, 3});
         WeightsLocator.Located got = locator(mirror()).locate(EncoderType.MOBILENETV2, null);
         assertEquals(pin.sha256(), Hashing.sha256(got.file()));
-        assertEquals(1, requests.get());
+        assertEquals(1, server.requests.get());
     }
 
     @Test

@@ -102,8 +102,8 @@ class TrainerTest {
         }
     }
 
-    static INDArray params(Path bundle) throws IOException {
-        return org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(bundle.resolve("checkpoint/decoder.zip").toFile(), false).params();
+    static INDArray params(Path run) throws IOException {
+        return org.captioner.testing.Checkpoints.params(run);
     }
 
     @Test

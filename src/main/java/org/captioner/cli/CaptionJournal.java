@@ -1,0 +1,179 @@
+package org.captioner.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.captioner.Caption;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The progress file of {@code caption --out FILE}: {@code FILE.progress} beside the output, one JSON line per
+ * image (the whole caption: text, score, words, n-best, attention; or the error), appended and flushed to the
+ * operating system after every batch and forced to disk at least every {@code fsyncMillis}. After a crash at any
+ * moment (kill -9, power loss within the fsync interval aside) it holds every complete row written; a torn last
+ * line is cut when it is reopened. The final output in the requested format is rendered from it and renamed into
+ * place when the run completes; then the progress file is deleted.
+ */
+final class CaptionJournal implements Closeable {
+    static final String SUFFIX = ".progress";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One image's outcome. */
+    record Row(String image, Caption caption, String error) {
+        boolean ok() {
+            return caption != null;
+        }
+    }
+
+    private final Path file;
+    private final FileChannel channel;
+    private final long fsyncMillis;
+    private long lastSync = System.currentTimeMillis();
+
+    private CaptionJournal(Path file, FileChannel channel, long fsyncMillis) {
+        this.file = file;
+        this.channel = channel;
+        this.fsyncMillis = fsyncMillis;
+    }
+
+    static Path pathFor(Path out) {
+        return out.resolveSibling(out.getFileName() + SUFFIX);
+    }
+
+    /** Opens for appending (created when absent; a torn last line from a crash is cut first). */
+    static CaptionJournal open(Path file, long fsyncMillis) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        ch.truncate(completeLength(ch));
+        ch.position(ch.size());
+        return new CaptionJournal(file, ch, fsyncMillis);
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** Length of the file up to and including its last newline. */
+    private static long completeLength(FileChannel ch) throws IOException {
+        long size = ch.size();
+        ByteBuffer b = ByteBuffer.allocate(8192);
+        for (long end = size; end > 0; ) {
+            long start = Math.max(0, end - b.capacity());
+            b.clear().limit((int) (end - start));
+            ch.read(b, start);
+            for (int i = (int) (end - start) - 1; i >= 0; i--) {
+                if (b.get(i) == '\n') return start + i + 1;
+            }
+            end = start;
+        }
+        return 0;
+    }
+
+    /** Appends a batch of rows as whole lines, one write; forced to disk when the interval has passed. */
+    void append(List<Row> rows) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (Row r : rows) sb.append(JSON.writeValueAsString(toJson(r))).append('\n');
+        ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
+        while (buf.hasRemaining()) channel.write(buf);
+        if (System.currentTimeMillis() - lastSync >= fsyncMillis) sync();
+    }
+
+    void sync() throws IOException {
+        channel.force(false);
+        lastSync = System.currentTimeMillis();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            sync();
+        } finally {
+            channel.close();
+        }
+    }
+
+    /** The complete rows of a progress file, by image (a later row for the same image replaces an earlier one). */
+    static Map<String, Row> read(Path file) throws IOException {
+        Map<String, Row> rows = new LinkedHashMap<>();
+        if (!Files.exists(file)) return rows;
+        String s = Files.readString(file, StandardCharsets.UTF_8);
+        int end = s.lastIndexOf('\n');
+        if (end < 0) return rows;
+        for (String line : s.substring(0, end).split("\n")) {
+            if (line.isBlank()) continue;
+            Row r = fromJson(JSON.readTree(line));
+            rows.put(r.image(), r);
+        }
+        return rows;
+    }
+
+    /** The captioned rows of a finished JSONL output (from an earlier run), to continue it with --resume. */
+    static Map<String, Row> readJsonlOutput(Path out) throws IOException {
+        Map<String, Row> rows = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) continue;
+            JsonNode n;
+            try {
+                n = JSON.readTree(line);
+            } catch (IOException e) {
+                continue; // not JSONL (another format) or damaged: that image is captioned again
+            }
+            if (n.has("image") && n.has("caption")) rows.put(n.get("image").asText(), fromJson(n));
+        }
+        return rows;
+    }
+
+    private static Map<String, Object> toJson(Row r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("image", r.image());
+        if (!r.ok()) {
+            m.put("error", r.error());
+            return m;
+        }
+        Caption c = r.caption();
+        m.put("caption", c.text());
+        m.put("score", c.score());
+        m.put("tokens", c.tokens());
+        if (c.nbest().size() > 1) {
+            List<Map<String, Object>> nb = new ArrayList<>();
+            for (Caption x : c.nbest()) nb.add(Map.of("caption", x.text(), "score", x.score(), "tokens", x.tokens()));
+            m.put("nbest", nb);
+        }
+        if (!c.attention().isEmpty()) m.put("attention_maps", c.attention());
+        return m;
+    }
+
+    private static Row fromJson(JsonNode n) {
+        String image = n.get("image").asText();
+        if (!n.has("caption")) return new Row(image, null, n.path("error").asText("unknown error"));
+        Caption c = caption(n);
+        List<Caption> nbest = new ArrayList<>();
+        if (n.has("nbest")) for (JsonNode x : n.get("nbest")) nbest.add(caption(x));
+        List<float[]> att = new ArrayList<>();
+        JsonNode maps = n.has("attention_maps") ? n.get("attention_maps") : n.path("attention").path("maps");
+        for (JsonNode map : maps) {
+            float[] a = new float[map.size()];
+            for (int i = 0; i < a.length; i++) a[i] = (float) map.get(i).asDouble();
+            att.add(a);
+        }
+        Caption full = new Caption(c.text(), c.score(), c.tokens(), nbest.isEmpty() ? List.of() : nbest, att);
+        return new Row(image, nbest.isEmpty() ? new Caption(c.text(), c.score(), c.tokens(), List.of(full), att) : full, null);
+    }
+
+    private static Caption caption(JsonNode n) {
+        List<String> tokens = new ArrayList<>();
+        if (n.has("tokens")) for (JsonNode t : n.get("tokens")) tokens.add(t.asText());
+        else tokens.addAll(List.of(n.get("caption").asText().split(" ")));
+        return new Caption(n.get("caption").asText(), n.path("score").asDouble(), tokens, List.of(), List.of());
+    }
+}
