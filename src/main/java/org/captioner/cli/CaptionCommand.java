@@ -314,7 +314,12 @@ public final class CaptionCommand implements Callable<Integer> {
                     m.put("score", c.score());
                     if (withNbest) {
                         List<Map<String, Object>> nb = new ArrayList<>();
-                        for (Caption x : c.nbest()) nb.add(Map.of("caption", x.text(), "score", x.score()));
+                        for (Caption x : c.nbest()) {
+                            Map<String, Object> e = new LinkedHashMap<>();             // fixed key order: runs compare byte for byte
+                            e.put("caption", x.text());
+                            e.put("score", x.score());
+                            nb.add(e);
+                        }
                         m.put("nbest", nb);
                     }
                     if (withAttention && !c.attention().isEmpty()) {

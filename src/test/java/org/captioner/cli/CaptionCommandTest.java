@@ -76,9 +76,10 @@ class CaptionCommandTest {
         assertTrue(r.err().contains("--overwrite"), r.err());
         assertEquals(before, Files.readString(out), "an existing output is never clobbered");
 
-        // Interrupted run: two captions lost and a torn line; --resume redoes exactly those.
+        // A damaged finished output (two captions lost, a torn line): the same command with --resume redoes exactly those.
+        // (What a real crash leaves, the progress file, is tested with real kills in CrashSafetyTest.)
         Files.writeString(out, String.join("\n", lines.subList(0, 3)) + "\n{\"image\": \"000");
-        r = caption("--out", out.toString(), "--resume");
+        r = caption("--out", out.toString(), "--nbest", "2", "--resume");
         assertTrue(r.err().contains("3 skipped"), r.err());
         List<String> resumed = Files.readAllLines(out);
         assertEquals(6, resumed.size());
