@@ -168,7 +168,9 @@ public final class CaptionCommand implements Callable<Integer> {
                     for (CaptionJournal.Row r : ordered.values()) o.write(r);
                     o.finish();
                     w.flush();
-                    pauseBeforeRename();
+                    if (Boolean.getBoolean("captioner.test.pauseBeforeRename")) {           // kill-test hook
+                        org.captioner.util.KillTestHooks.pause("pausing before the final rename");
+                    }
                 });
             } catch (IOException e) {
                 err().println("error: cannot write " + out + ": " + e.getMessage() + ". The captions are kept in " + journalFile
@@ -249,19 +251,6 @@ public final class CaptionCommand implements Callable<Integer> {
                     err().println("warning: " + f + " is a temp file left by an interrupted run (or a run still going); --resume removes it");
                 }
             }
-        }
-    }
-
-    /** Test hook for the kill tests: hold the finished temp file before its rename (-Dcaptioner.test.pauseBeforeRenameMs). */
-    private static void pauseBeforeRename() {
-        long ms = Long.getLong("captioner.test.pauseBeforeRenameMs", 0);
-        if (ms <= 0) return;
-        System.err.println("pausing before the final rename");
-        System.err.flush();
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

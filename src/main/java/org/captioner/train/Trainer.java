@@ -237,7 +237,9 @@ public final class Trainer {
         // before the state let a kill in between pair new parameters with an old position, replaying steps.)
         String name = "decoder-" + st.step + ".zip";
         dec.save(ckpt.resolve(name), true);
-        pauseInCheckpoint(st.step);
+        if (Long.getLong("captioner.test.pauseInCheckpointAtStep", -1) == st.step) {  // kill-test hook
+            org.captioner.util.KillTestHooks.pause("checkpoint: parameters written, state not yet");
+        }
         st.decoderFile = name;
         st.save(ckpt.resolve(STATE));
         try (var files = Files.list(ckpt)) {
@@ -245,19 +247,6 @@ public final class Trainer {
                 String n = f.getFileName().toString();
                 if (!n.equals(name) && (n.equals(ModelBundle.DECODER) || n.startsWith("decoder-") && n.endsWith(".zip"))) Files.delete(f);
             }
-        }
-    }
-
-    /** Test hook for the kill tests: hold the checkpoint of one step between its two writes (-Dcaptioner.test.pauseInCheckpointAtStep=N). */
-    private static void pauseInCheckpoint(long step) {
-        if (Long.getLong("captioner.test.pauseInCheckpointAtStep", -1) != step) return;
-        long ms = 60_000;
-        System.err.println("checkpoint: parameters written, state not yet");
-        System.err.flush();
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -104,7 +104,7 @@ class CrashSafetyTest {
     @Test
     void captionKilledDuringTheFinalRenameIsAdoptedByResume() throws Exception {
         Path out = dir.resolve("rename.jsonl");
-        Child c = start(caption(out), "-Dcaptioner.test.pauseBeforeRenameMs=60000");
+        Child c = start(caption(out), "-Dcaptioner.test.pauseBeforeRename=true");
         c.killWhen(() -> c.log().contains("pausing before the final rename"));
         assertFalse(Files.exists(out));
         assertEquals(1, tempFiles(out).size(), "the finished temp file of the killed rename: " + tempFiles(out));

@@ -51,7 +51,7 @@ class ReadmeExamplesTest {
 
     @Test
     void mainJobCommandRuns() throws Exception {
-        SharedData.require("weights/squeezenet_v1.1_imagenet_notop.h5");
+        SharedData.require("weights");
         SharedData.require("data/coco/val2017");
         // The README refers to ../shared relative to the checkout; that is where the tests' shared data must be.
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
