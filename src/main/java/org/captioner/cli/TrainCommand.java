@@ -53,8 +53,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--embed", defaultValue = "256") int embed;
     @Option(names = "--hidden", defaultValue = "512") int hidden;
     @Option(names = "--dropout", defaultValue = "0.5") double dropout;
-    @Option(names = "--attention-lambda", defaultValue = "1.0", description = {"Weight of the doubly stochastic attention regulariser,",
-            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: ${DEFAULT-VALUE}, the Show-Attend-Tell tutorial's)."}) double lambda;
+    @Option(names = "--attention-lambda", defaultValue = "0", description = {"Weight of the doubly stochastic attention regulariser,",
+            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: ${DEFAULT-VALUE}; 1 is the Show-Attend-Tell",
+            "tutorial's). With fewer words than grid cells it pulls attention towards uniform; see README, train."}) double lambda;
     @Option(names = "--ss-start", defaultValue = "0", description = {"Scheduled sampling: first epoch that feeds the model's own words (0 = off).",
             "Then the probability grows by --ss-step every --ss-every epochs up to --ss-max."}) int ssStart;
     @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases (default: ${DEFAULT-VALUE}).") int ssEvery;

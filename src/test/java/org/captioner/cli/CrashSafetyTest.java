@@ -83,9 +83,9 @@ class CrashSafetyTest {
 
     @Test
     void captionKilledMidRunKeepsEveryFlushedRow() throws Exception {
-        Path out = dir.resolve("mid.jsonl");
+        Path out = dir.resolve("mid.jsonl"), html = dir.resolve("mid-report");
         Path progress = CaptionJournal.pathFor(out);
-        Child c = start(caption(out));
+        Child c = start(caption(out, "--html", html.toString()));
         c.killWhen(() -> lines(progress) >= 40);
         long kept = lines(progress);
         assertTrue(kept >= 40 && kept < 160, "killed mid-run with " + kept + " rows in the progress file");
@@ -93,8 +93,10 @@ class CrashSafetyTest {
         Run refused = start(caption(out)).await();
         assertEquals(Main.EXIT_FATAL, refused.code());
         assertTrue(refused.log().contains("--resume"), refused.log());
-        Run r = start(caption(out, "--resume")).await();
+        Run r = start(caption(out, "--html", html.toString(), "--resume")).await();
         assertEquals(Main.EXIT_PARTIAL, r.code(), r.log());
+        String index = Files.readString(html.resolve("index.html"));
+        assertTrue(index.contains("160 images: 159 captioned, 1 failed"), "the resumed report covers every image: " + index.substring(0, Math.min(600, index.length())));
         long skipped = Long.parseLong(r.log().replaceAll("(?s).*, (\\d+) skipped \\(already done\\).*", "$1"));
         assertTrue(skipped >= kept - 1 - 2, "kept " + kept + " rows, skipped " + skipped); // at most the broken file and a torn line redone
         assertSameRows(out);

@@ -35,4 +35,18 @@ class ImagePreprocessorTest {
         assertEquals(255 - 116.779f, x[224 * 224 + 3 * 224], 1e-4);
         assertEquals(-103.939f, x[3 * 224], 1e-4);
     }
+
+    @Test
+    void tfModeIsRgbPlanesScaledToMinusOneOne() {
+        BufferedImage img = new BufferedImage(224, 224, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setColor(new Color(255, 0, 51)); // R, G, B
+        g.fillRect(0, 0, 224, 224);
+        g.dispose();
+        float[] x = org.captioner.encoder.EncoderType.MOBILENETV2.preprocessor().toChw(img);
+        int plane = 224 * 224;
+        assertEquals(1f, x[0], 1e-6);                       // plane 0 is red: 255 / 127.5 - 1
+        assertEquals(-1f, x[plane + 5], 1e-6);              // plane 1 is green: 0 -> -1
+        assertEquals(51 / 127.5f - 1, x[2 * plane + 9], 1e-6); // plane 2 is blue
+    }
 }
