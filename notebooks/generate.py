@@ -113,7 +113,7 @@ captioning = nb([
 
 Loads the bundled default model through `org.captioner.Captioner` (the embedded API of the README) and
 compares greedy search, beam search with its n-best list and log-probabilities, and sampling. The encoder
-weights come from `CAPTIONER_WEIGHTS_DIR` (set by `notebooks/run.sh` to the shared weights folder)."""),
+weights come from `CAPTIONER_WEIGHTS_DIR` (set by `notebooks/run.sh` to the shared SqueezeNet weights)."""),
 ("code", SETUP),
 ("code", r'''
 import org.captioner.*;
@@ -190,11 +190,12 @@ html(h.append("</table>").toString());
 System.out.println("kept: epoch " + t.path("best_epoch") + " (by dev CIDEr-D, beam 3 ranked by raw log-probability, as logged above)");
 JsonNode decoding = new ObjectMapper().readTree(modelDir.resolve("config.json").toFile()).path("decoding");
 System.out.println("recommended beam length normalisation: alpha " + decoding.path("length_alpha") + ", " + decoding.path("chosen_by").asText());
-System.out.println("PyTorch baselines on MobileNetV2 features (shared/BASELINES.md): lstm dev CIDEr-D 0.465 (best of 10 epochs), attention 0.432 after epoch 3");
+System.out.println("the PyTorch baseline (shared/BASELINES.md) reaches BLEU-1 0.571, BLEU-4 0.174, ROUGE-L 0.433, CIDEr-D 0.423");
 '''),
 ("markdown", """## The bundled models side by side
 
-Dev CIDEr-D after each epoch for every model folder under `models/`, from their own `training-log.csv`."""),
+Dev CIDEr-D after each epoch for every model folder under `models/` (the default `lstm` and the `attention`
+model of `03-attention`), from their own `training-log.csv`."""),
 ("code", r'''
 var cmp = new XYChartBuilder().width(820).height(320).title("Dev CIDEr-D per epoch (beam 3, raw log-probability)").xAxisTitle("epoch").yAxisTitle("CIDEr-D").build();
 try (var dirs = Files.list(root.resolve("models"))) {
@@ -217,17 +218,17 @@ show(BitmapEncoder.getBufferedImage(cmp));
 attention = nb([
 ("markdown", """# 03 · Where the attention model looks
 
-The default model's `attention` decoder (Show, Attend and Tell) computes, for every word it generates, weights
-over the 7 x 7 cells of the MobileNetV2 `Conv_1` grid; the word is predicted from the weighted sum of the cell
-features. The public API returns these weights with each caption (`Caption.attention()`: one array of 49
-weights per word and for the final `<end>`). Here they are drawn over the image (`org.captioner.report.AttentionOverlay`: bilinear
+The `attention` decoder (Show, Attend and Tell) computes, for every word it generates, weights over the 13 x 13
+cells of the SqueezeNet `fire9` grid; the word is predicted from the weighted sum of the cell features. The
+public API returns these weights with each caption (`Caption.attention()`: one array of 169 weights per word and
+for the final `<end>`). Here they are drawn over the image (`org.captioner.report.AttentionOverlay`: bilinear
 upsampling, the image dimmed where the model does not look), for a few Flickr8k dev images, followed by the
 captions the model gets most wrong and what the attention says about them."""),
 ("code", SETUP),
 ("code", r'''
 import org.captioner.*;
 import org.captioner.report.*;
-Path model = root.resolve("models/default");
+Path model = root.resolve("models/attention");
 var captioner = Captioner.builder().beam(3).build(model);
 var m = captioner.model();
 var prov = new com.fasterxml.jackson.databind.ObjectMapper().readTree(model.resolve("training.json").toFile());
@@ -266,14 +267,13 @@ html(rows.toString());
 ("markdown", """## How focused is the attention?
 
 For 60 dev images: the entropy of the attention weights at each word position, against the entropy of the
-uniform weights over the 49 cells (ln 49 = 3.89), and the weight of the most attended cell. (`captioner bench
-attention` gives the same figures over the whole dev split.) A lower entropy means
+uniform weights over 169 cells (ln 169 = 5.13), and the weight of the most attended cell. A lower entropy means
 the word was predicted from a few cells."""),
 ("code", r'''
 List<org.captioner.data.ImageCaptions> sample = devSplit.subList(100, 160);
 List<Path> paths = sample.stream().map(im -> images.resolve(im.fileName())).toList();
 List<Caption> caps = captioner.captionAll(paths);
-int maxPos = 12, cells = m.config().gridCells();
+int maxPos = 12;
 double[] entropy = new double[maxPos], peak = new double[maxPos];
 int[] count = new int[maxPos];
 for (Caption c : caps) {
@@ -285,10 +285,10 @@ for (Caption c : caps) {
     }
 }
 List<Integer> pos = new ArrayList<>(); List<Double> ent = new ArrayList<>(), pk = new ArrayList<>(), uni = new ArrayList<>();
-for (int k = 0; k < maxPos; k++) if (count[k] >= 10) { pos.add(k + 1); ent.add(entropy[k] / count[k]); pk.add(100 * peak[k] / count[k]); uni.add(Math.log(cells)); }
+for (int k = 0; k < maxPos; k++) if (count[k] >= 10) { pos.add(k + 1); ent.add(entropy[k] / count[k]); pk.add(100 * peak[k] / count[k]); uni.add(Math.log(169)); }
 var ec = new XYChartBuilder().width(820).height(320).title("Attention entropy by word position (60 dev images)").xAxisTitle("word position").yAxisTitle("entropy (nats)").build();
 ec.addSeries("attention", pos, ent);
-ec.addSeries("uniform over " + cells + " cells", pos, uni);
+ec.addSeries("uniform over 169 cells", pos, uni);
 show(BitmapEncoder.getBufferedImage(ec));
 for (int i = 0; i < pos.size(); i++) System.out.print(String.format("word %2d: entropy %.2f nats, most attended cell %.1f%% of the weight%n", pos.get(i), ent.get(i), pk.get(i)));
 '''),
