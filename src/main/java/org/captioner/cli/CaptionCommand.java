@@ -148,7 +148,7 @@ public final class CaptionCommand implements Callable<Integer> {
             o.finish();
             w.flush();
         } else {
-            try (CaptionJournal journal = CaptionJournal.open(journalFile, 2_000)) {
+            try (CaptionJournal journal = CaptionJournal.open(journalFile, 2_000, attention || html != null)) {
                 if (!Files.exists(journalFile) || Files.size(journalFile) == 0) journal.append(List.copyOf(previous.values()));
                 counts = captionAll(captioner, todo, journal::append, report);
             } catch (IOException e) {

@@ -39,24 +39,31 @@ final class CaptionJournal implements Closeable {
     private final Path file;
     private final FileChannel channel;
     private final long fsyncMillis;
+    private final boolean keepAttention;
     private long lastSync = System.currentTimeMillis();
 
-    private CaptionJournal(Path file, FileChannel channel, long fsyncMillis) {
+    private CaptionJournal(Path file, FileChannel channel, long fsyncMillis, boolean keepAttention) {
         this.file = file;
         this.channel = channel;
         this.fsyncMillis = fsyncMillis;
+        this.keepAttention = keepAttention;
     }
 
     static Path pathFor(Path out) {
         return out.resolveSibling(out.getFileName() + SUFFIX);
     }
 
-    /** Opens for appending (created when absent; a torn last line from a crash is cut first). */
-    static CaptionJournal open(Path file, long fsyncMillis) throws IOException {
+    /**
+     * Opens for appending (created when absent; a torn last line from a crash is cut first).
+     *
+     * @param keepAttention record the per-word attention maps (only when the output or the report shows them: they are
+     *                      most of a row's size)
+     */
+    static CaptionJournal open(Path file, long fsyncMillis, boolean keepAttention) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
         ch.truncate(completeLength(ch));
         ch.position(ch.size());
-        return new CaptionJournal(file, ch, fsyncMillis);
+        return new CaptionJournal(file, ch, fsyncMillis, keepAttention);
     }
 
     Path file() {
@@ -82,7 +89,7 @@ final class CaptionJournal implements Closeable {
     /** Appends a batch of rows as whole lines, one write; forced to disk when the interval has passed. */
     void append(List<Row> rows) throws IOException {
         StringBuilder sb = new StringBuilder();
-        for (Row r : rows) sb.append(JSON.writeValueAsString(toJson(r))).append('\n');
+        for (Row r : rows) sb.append(JSON.writeValueAsString(toJson(r, keepAttention))).append('\n');
         ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
         while (buf.hasRemaining()) channel.write(buf);
         if (System.currentTimeMillis() - lastSync >= fsyncMillis) sync();
@@ -133,7 +140,7 @@ final class CaptionJournal implements Closeable {
         return rows;
     }
 
-    private static Map<String, Object> toJson(Row r) {
+    private static Map<String, Object> toJson(Row r, boolean keepAttention) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("image", r.image());
         if (!r.ok()) {
@@ -149,7 +156,7 @@ final class CaptionJournal implements Closeable {
             for (Caption x : c.nbest()) nb.add(Map.of("caption", x.text(), "score", x.score(), "tokens", x.tokens()));
             m.put("nbest", nb);
         }
-        if (!c.attention().isEmpty()) m.put("attention_maps", c.attention());
+        if (keepAttention && !c.attention().isEmpty()) m.put("attention_maps", c.attention());
         return m;
     }
 
