@@ -19,9 +19,10 @@ import java.util.Map;
 
 /**
  * The progress file of {@code caption --out FILE}: {@code FILE.progress} beside the output, one JSON line per
- * image (the whole caption: text, score, words, n-best, attention; or the error), appended and flushed to the
- * operating system after every batch and forced to disk at least every {@code fsyncMillis}. After a crash at any
- * moment (kill -9, power loss within the fsync interval aside) it holds every complete row written; a torn last
+ * image (the whole caption: text, score, words, n-best, attention; or the error), appended and handed to the
+ * operating system after every batch, and forced to disk with the first batch {@code fsyncMillis} after the last
+ * time. After a crash at any moment (kill -9; a power loss may also lose the rows since the last force) it holds
+ * every complete row written; a torn last
  * line is cut when it is reopened. The final output in the requested format is rendered from it and renamed into
  * place when the run completes; then the progress file is deleted.
  */
