@@ -235,6 +235,8 @@ public final class BenchCommand implements Runnable {
                     cs.add(m.vocabulary().decode(h.tokens()));
                     if (attends) att.add(h.attention());
                 }
+                List<Double> byPos = new java.util.ArrayList<>();
+                for (int k = 0; attends && k < Math.min(positions, att.positions()); k++) byPos.add(att.meanEntropyAt(k));
                 var out = new java.util.LinkedHashMap<String, Object>();
                 out.put("model", model.toString());
                 out.put("images", hyps.size());
@@ -247,8 +249,6 @@ public final class BenchCommand implements Runnable {
                     out.put("uniform_entropy", att.uniformEntropy());
                     out.put("mean_max_weight", att.meanMaxWeight());
                     out.put("uniform_max_weight", att.uniformMaxWeight());
-                    List<Double> byPos = new java.util.ArrayList<>();
-                    for (int k = 0; k < Math.min(positions, att.positions()); k++) byPos.add(att.meanEntropyAt(k));
                     out.put("entropy_by_position", byPos);
                 }
                 out.put("repeated_phrase_share", cs.repeatedPhraseShare());
@@ -264,7 +264,7 @@ public final class BenchCommand implements Runnable {
                             att.meanEntropy(), att.cells(), att.uniformEntropy(), att.uniformEntropy() - att.meanEntropy(), att.words());
                     System.out.printf("  largest weight per word:    mean %.4f (uniform: %.4f)%n", att.meanMaxWeight(), att.uniformMaxWeight());
                     StringBuilder sb = new StringBuilder("  entropy by word position:");
-                    for (int k = 0; k < Math.min(positions, att.positions()); k++) sb.append(String.format(" %d:%.2f", k + 1, att.meanEntropyAt(k)));
+                    for (int k = 0; k < byPos.size(); k++) sb.append(String.format(" %d:%.2f", k + 1, byPos.get(k)));
                     System.out.println(sb);
                 } else {
                     System.out.println("  (no attention: " + m.config().type().id() + " decoder)");

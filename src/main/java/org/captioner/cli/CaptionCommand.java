@@ -149,7 +149,8 @@ public final class CaptionCommand implements Callable<Integer> {
             w.flush();
         } else {
             try (CaptionJournal journal = CaptionJournal.open(journalFile, 2_000, attention || html != null)) {
-                if (!Files.exists(journalFile) || Files.size(journalFile) == 0) journal.append(List.copyOf(previous.values()));
+                // rows continued from a finished output go into the fresh progress file first
+                if (Files.size(journalFile) == 0) journal.append(List.copyOf(previous.values()));
                 counts = captionAll(captioner, todo, journal::append, report);
             } catch (IOException e) {
                 err().println("error: cannot write the progress of this run to " + journalFile + ": " + e.getMessage()

@@ -67,10 +67,6 @@ final class CaptionJournal implements Closeable {
         return new CaptionJournal(file, ch, fsyncMillis, keepAttention);
     }
 
-    Path file() {
-        return file;
-    }
-
     /** Length of the file up to and including its last newline. */
     private static long completeLength(FileChannel ch) throws IOException {
         long size = ch.size();
@@ -174,8 +170,9 @@ final class CaptionJournal implements Closeable {
             for (int i = 0; i < a.length; i++) a[i] = (float) map.get(i).asDouble();
             att.add(a);
         }
-        Caption full = new Caption(c.text(), c.score(), c.tokens(), nbest.isEmpty() ? List.of() : nbest, att);
-        return new Row(image, nbest.isEmpty() ? new Caption(c.text(), c.score(), c.tokens(), List.of(full), att) : full, null);
+        // as Captioner makes them: the n-best list starts with the caption itself (alone when no n-best was kept)
+        if (nbest.isEmpty()) nbest.add(new Caption(c.text(), c.score(), c.tokens(), List.of(), att));
+        return new Row(image, new Caption(c.text(), c.score(), c.tokens(), nbest, att), null);
     }
 
     private static Caption caption(JsonNode n) {

@@ -11,14 +11,14 @@ import java.util.stream.Collectors;
 /** The CNN encoders Captioner knows, with the shapes of what they produce and where their weights come from. */
 public enum EncoderType {
     /** SqueezeNet v1.1: vector = mean of the fire9 grid (512), grid = fire9 (13x13x512). */
-    SQUEEZENET("squeezenet", 224, 512, 13, 512, Normalisation.CAFFE_BGR,
+    SQUEEZENET("squeezenet", 224, 512, 13, 512, Normalisation.CAFFE_BGR, 32, true,
             List.of("squeezenet_v1.1_imagenet_notop.h5", "squeezenet_v1.1_imagenet.h5",
                     "squeezenet_dl4j_inference.v2.zip"),
             new PinnedWeights("https://raw.githubusercontent.com/DeepCognition/keras-squeezenet/"
                     + "a73d4339aa4d37c51a0b3ba044bed55477abec73/squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5",
                     "17154246284f555591549ac2c83e127abfbf4307dc4b0060fdaa2931d0fa38da", 3_002_560L)),
     /** VGG16: vector = fc2 (4096), grid = block5_conv3 (14x14x512). Weights from the DL4J zoo only. */
-    VGG16("vgg16", 224, 4096, 14, 512, Normalisation.CAFFE_BGR,
+    VGG16("vgg16", 224, 4096, 14, 512, Normalisation.CAFFE_BGR, 32, true,
             List.of("vgg16_weights_tf_dim_ordering_tf_kernels.h5",
                     "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
                     "vgg16_dl4j_inference.zip"),
@@ -27,7 +27,7 @@ public enum EncoderType {
      * MobileNetV2 1.0 224 (the official quantization-trained TFLite file, dequantized): vector = mean of the
      * grid (1280), grid = Conv_1 + ReLU6, the last feature map (7x7x1280).
      */
-    MOBILENETV2("mobilenetv2", 224, 1280, 7, 1280, Normalisation.TF_RGB,
+    MOBILENETV2("mobilenetv2", 224, 1280, 7, 1280, Normalisation.TF_RGB, 16, false,
             List.of("mobilenet_v2_1.0_224_quant.tflite"),
             new PinnedWeights("https://raw.githubusercontent.com/google-coral/test_data/"
                     + "104342d2d3480b3e66203073dac24f4e2dbb4c41/mobilenet_v2_1.0_224_quant.tflite",
@@ -59,9 +59,11 @@ public enum EncoderType {
      * at larger batches (16: 61 images/s, 32: 52), SqueezeNet gains up to 32.
      */
     public final int defaultBatch;
+    /** Whether the DL4J zoo has pretrained weights for it (the last place looked). */
+    private final boolean inZoo;
 
     EncoderType(String id, int inputSize, int vectorSize, int gridSide, int gridChannels, Normalisation normalisation,
-                List<String> files, PinnedWeights pinned) {
+                int defaultBatch, boolean inZoo, List<String> files, PinnedWeights pinned) {
         this.id = id;
         this.inputSize = inputSize;
         this.vectorSize = vectorSize;
@@ -70,7 +72,8 @@ public enum EncoderType {
         this.normalisation = normalisation;
         this.conventionalWeightFiles = files;
         this.pinned = pinned;
-        this.defaultBatch = "mobilenetv2".equals(id) ? 16 : 32;
+        this.defaultBatch = defaultBatch;
+        this.inZoo = inZoo;
     }
 
     public int gridCells() {
@@ -84,7 +87,7 @@ public enum EncoderType {
 
     /** True when the DL4J zoo has pretrained weights for it (the last place looked). */
     public boolean inZoo() {
-        return this != MOBILENETV2;
+        return inZoo;
     }
 
     public static EncoderType parse(String s) {

@@ -45,7 +45,10 @@ public final class MobileNetV2Graph {
     private MobileNetV2Graph() {
     }
 
-    /** With random weights (benchmarks and tests of the code path): the architecture only, read from the file. */
+    /**
+     * Builds the graph from the file's operators at the given input size; {@code loadWeights} false keeps DL4J's random
+     * initialisation (the architecture alone, e.g. for timing other input sizes).
+     */
     public static Built build(TfliteFile f, int inputSize, boolean loadWeights) throws IOException {
         if (f.inputs().length != 1) throw new IOException(f.file() + ": expected one input tensor, found " + f.inputs().length);
         TfliteFile.Tensor in = f.tensor(f.inputs()[0]);

@@ -42,7 +42,12 @@ public final class WeightsDownloader {
         }
 
         boolean matches(Path file) throws IOException {
-            return (algorithm.equals("Adler-32") && value.equals("0")) || value.equals(of(file));
+            return accepts(of(file));
+        }
+
+        /** Whether a computed checksum satisfies this one ("0" for Adler-32 accepts anything). */
+        boolean accepts(String computed) {
+            return (algorithm.equals("Adler-32") && value.equals("0")) || value.equals(computed);
         }
 
         @Override
@@ -111,9 +116,10 @@ public final class WeightsDownloader {
                 throw new CorruptDownloadException("download of " + url + " is truncated: " + got + " of " + length
                         + " bytes; the partial file was deleted, not cached");
             }
-            if (!expected.matches(tmp)) {
+            String checksum = expected.of(tmp);
+            if (!expected.accepts(checksum)) {
                 throw new CorruptDownloadException("download of " + url + " is corrupt: " + expected.algorithm() + " "
-                        + expected.of(tmp) + ", expected " + expected.value() + "; the file was deleted, not cached");
+                        + checksum + ", expected " + expected.value() + "; the file was deleted, not cached");
             }
             AtomicFiles.moveAtomically(tmp, cached);
             return cached;
