@@ -4,6 +4,7 @@ import org.captioner.data.CaptionDataset;
 import org.captioner.data.ImageCaptions;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.features.FeatureSet;
+import org.captioner.model.AttentionMap;
 import org.captioner.model.DecoderType;
 import org.captioner.train.ScheduledSampling;
 import org.captioner.train.TrainOptions;
@@ -53,9 +54,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--embed", defaultValue = "256") int embed;
     @Option(names = "--hidden", defaultValue = "512") int hidden;
     @Option(names = "--dropout", defaultValue = "0.5") double dropout;
-    @Option(names = "--attention-lambda", defaultValue = "0", description = {"Weight of the doubly stochastic attention regulariser,",
-            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: ${DEFAULT-VALUE}; 1 is the Show-Attend-Tell",
-            "tutorial's). With fewer words than grid cells it pulls attention towards uniform; see README, train."}) double lambda;
+    @Option(names = "--attention-map", defaultValue = "sparsemax", converter = AttentionMapConverter.class,
+            description = {"How attention scores become weights over the grid cells: sparsemax (default: zero weight for",
+                    "cells scored far below the best, focused maps) or softmax (Show, Attend and Tell's). See README, train."})
+    AttentionMap attentionMap;
+    @Option(names = "--attention-lambda", description = {"Weight of the doubly stochastic attention regulariser,",
+            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: 1 with sparsemax, as the Show-Attend-Tell",
+            "tutorial; 0 with softmax, where it pulls attention towards uniform). See README, train."}) Double lambda;
     @Option(names = "--ss-start", defaultValue = "0", description = {"Scheduled sampling: first epoch that feeds the model's own words (0 = off).",
             "Then the probability grows by --ss-step every --ss-every epochs up to --ss-max."}) int ssStart;
     @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases (default: ${DEFAULT-VALUE}).") int ssEvery;
@@ -66,6 +71,26 @@ public final class TrainCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Measured on MobileNetV2 Flickr8k features (README, train): each map's better regulariser weight. */
+    private double attentionLambda() {
+        double l = lambda != null ? lambda : attentionMap == AttentionMap.SPARSEMAX ? 1.0 : 0.0;
+        if (!(l >= 0) || Double.isInfinite(l)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--attention-lambda must be a finite number >= 0, got " + l);
+        }
+        return l;
+    }
+
+    static final class AttentionMapConverter implements picocli.CommandLine.ITypeConverter<AttentionMap> {
+        @Override
+        public AttentionMap convert(String value) {
+            try {
+                return AttentionMap.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 
     private ScheduledSampling scheduledSampling() {
         try {
@@ -120,7 +145,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
-                    devBeam, embed, hidden, dropout, limitTrain, limitDev, lambda, scheduledSampling());
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda(), scheduledSampling(), attentionMap);
             TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
         }

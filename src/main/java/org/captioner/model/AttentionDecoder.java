@@ -28,7 +28,7 @@ import java.util.zip.ZipOutputStream;
  * <pre>
  *   h_0, c_0 = mean_i(a_i) W_h0 + b, mean_i(a_i) W_c0 + b          [B,H]
  *   e_ti     = w . tanh(a_i W_a + h_{t-1} W_ha)                     [B,L]   additive attention
- *   p_t      = softmax_i(e_t)                                      [B,L]   (kept for visualisation)
+ *   p_t      = sparsemax_i(e_t)  (or softmax_i)                    [B,L]   (kept for visualisation)
  *   z_t      = sigmoid(h_{t-1} W_beta + b_beta) * sum_i p_ti a_i   [B,C]   gated context
  *   gates    = x_t W_x + z_t W_z + h_{t-1} W_h + b                 [B,4H]  LSTM input is [x_t; z_t]
  *   h_t      = LSTM(gates, c_{t-1});  y_t = dropout(h_t) W_out + b [B,V]
@@ -175,7 +175,7 @@ public final class AttentionDecoder implements CaptionDecoder {
             fast = new FloatAttentionRecurrence(n, steps, l, ch, a, h, grid.dup('c').data().asFloat(), gxAll.data().asFloat(),
                     maskTB, params.get("b_beta").dup('c').data().asFloat(), wCat, params.get("W_z"),
                     new AttentionScoreKernel(projLB.data().asFloat(), params.get("w_att").dup('c').data().asFloat(), l, n, a),
-                    act, h0.data().asFloat(), c0.data().asFloat());
+                    act, h0.data().asFloat(), c0.data().asFloat(), c.attentionMap() == AttentionMap.SPARSEMAX);
             fast.forward();
             hAll = Nd4j.create(fast.hAll, new long[] {rows, h}, 'c');
             zAll = Nd4j.create(fast.zAll, new long[] {rows, ch}, 'c');
@@ -276,6 +276,7 @@ public final class AttentionDecoder implements CaptionDecoder {
      */
     private final class Reference {
         final int n, steps;
+        final boolean sparse = c.attentionMap() == AttentionMap.SPARSEMAX;
         final INDArray grid, projLB, maskCol;
         final INDArray hAll, zAll, coverage;
         final INDArray[] hs, cs, acts, alphas, ctxs, betas, gi, gf, go, gg, tanhC, masks;
@@ -305,7 +306,8 @@ public final class AttentionDecoder implements CaptionDecoder {
                 Transforms.tanh(act, false);                                                 // in place
                 act = act.reshape((long) l * n, a);                                          // [L*B,A]
                 INDArray e = act.mmul(params.get("w_att")).reshape(l, n);                   // [L,B]
-                INDArray alpha = Transforms.softmax(e.transpose().dup('c'), false);         // [B,L]
+                INDArray scores = e.transpose().dup('c');                                    // [B,L]
+                INDArray alpha = sparse ? Sparsemax.rows(scores) : Transforms.softmax(scores, false); // [B,L]
                 INDArray ctx = Nd4j.matmul(alpha.reshape(n, 1, l), grid).reshape(n, ch);      // [B,C]  sum_i p_i a_i
                 INDArray beta = sigmoid(hp.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta"))); // [B,C]
                 INDArray z = beta.mul(ctx);                                                  // [B,C]
@@ -359,9 +361,10 @@ public final class AttentionDecoder implements CaptionDecoder {
                 INDArray dCtx = dz.mul(betas[t]);                                            // [B,C]
                 INDArray dAlpha = Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);   // [B,L]  a_i . dctx
                 dAlpha.addi(dCoverage.mulColumnVector(masks[t]));                            // coverage regulariser
-                // softmax: de = p * (dp - sum_j p_j dp_j)
+                // softmax: de = p * (dp - sum_j p_j dp_j); sparsemax: dp - mean of dp over the support, on it
                 INDArray alpha = alphas[t];
-                INDArray de = alpha.mul(dAlpha.subColumnVector(alpha.mul(dAlpha).sum(true, 1))); // [B,L]
+                INDArray de = sparse ? Sparsemax.rowsBackward(alpha, dAlpha)
+                        : alpha.mul(dAlpha.subColumnVector(alpha.mul(dAlpha).sum(true, 1)));  // [B,L]
                 INDArray deLB = de.transpose().dup('c').reshape((long) l * n, 1);             // [L*B,1]
                 INDArray act = acts[t];                                                      // [L*B,A]
                 acc(dwAtt, act, deLB);                                                       // [A,1]
@@ -439,18 +442,24 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     // ---------------------------------------------------------------- step-by-step decoding
 
-    /** Decoding state of N captions; the grid and its projection stay on the heap for the float loops. */
+    /**
+     * Decoding state of N captions. The grids and their projections of the M images stay on the heap for the float
+     * loops, shared: caption b reads image {@code image[b]}, so selecting beams copies indices, not 49 x 1,280 floats
+     * a beam a step.
+     */
     private final class State implements DecodingState {
         final int n;
-        final float[] grid;       // [N,L,C]
-        final float[] gridProj;   // [N,L,A]  a_i W_a
+        final float[] grid;       // [M,L,C]
+        final float[] gridProj;   // [M,L,A]  a_i W_a
+        final int[] image;        // [N] caption -> image
         INDArray h, cell;         // [N,H]
         INDArray alpha;           // [N,L] last step's attention
 
-        State(int n, float[] grid, float[] gridProj, INDArray h, INDArray cell, INDArray alpha) {
+        State(int n, float[] grid, float[] gridProj, int[] image, INDArray h, INDArray cell, INDArray alpha) {
             this.n = n;
             this.grid = grid;
             this.gridProj = gridProj;
+            this.image = image;
             this.h = h;
             this.cell = cell;
             this.alpha = alpha;
@@ -463,8 +472,9 @@ public final class AttentionDecoder implements CaptionDecoder {
 
         @Override
         public DecodingState select(int[] rows) {
-            return new State(rows.length, gatherRows(grid, rows, c.gridCells() * c.gridChannels()),
-                    gatherRows(gridProj, rows, c.gridCells() * c.attentionSize()), h.getRows(rows), cell.getRows(rows),
+            int[] img = new int[rows.length];
+            for (int i = 0; i < rows.length; i++) img[i] = image[rows[i]];
+            return new State(rows.length, grid, gridProj, img, h.getRows(rows), cell.getRows(rows),
                     alpha == null ? null : alpha.getRows(rows));
         }
 
@@ -472,13 +482,6 @@ public final class AttentionDecoder implements CaptionDecoder {
         public INDArray lastAttention() {
             return alpha;
         }
-    }
-
-    /** Rows of {@code width} floats, picked (and repeated) by index. */
-    private static float[] gatherRows(float[] x, int[] rows, int width) {
-        float[] out = new float[rows.length * width];
-        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * width, out, i * width, width);
-        return out;
     }
 
     @Override
@@ -491,7 +494,8 @@ public final class AttentionDecoder implements CaptionDecoder {
         INDArray mean = g.mean(1);                                                           // [N,C]
         INDArray h0 = mean.mmul(params.get("W_h0")).addiRowVector(params.get("b_h0"));      // [N,H]
         INDArray c0 = mean.mmul(params.get("W_c0")).addiRowVector(params.get("b_c0"));      // [N,H]
-        return new State((int) n, g.data().asFloat(), proj.dup('c').data().asFloat(), h0, c0, null);
+        return new State((int) n, g.data().asFloat(), proj.dup('c').data().asFloat(), java.util.stream.IntStream.range(0, (int) n).toArray(),
+                h0, c0, null);
     }
 
     @Override
@@ -501,10 +505,17 @@ public final class AttentionDecoder implements CaptionDecoder {
         INDArray x = params.get("E").getRows(tokens);                                        // [N,E] (lookup = one-hot x E)
         INDArray hAtt = s.h.mmul(params.get("W_ha"));                                        // [N,A]
         // scores and context by the training pass's float loops (image-major here): same numbers, far fewer ops
-        AttentionScoreKernel k = new AttentionScoreKernel(s.gridProj, params.get("w_att").dup('c').data().asFloat(), l, n, a, false);
+        AttentionScoreKernel k = new AttentionScoreKernel(s.gridProj, s.image, params.get("w_att").dup('c').data().asFloat(), l, n, a, false);
         float[] e = k.forward(hAtt.dup('c').data().asFloat());                               // [N*L]
-        INDArray alpha = Transforms.softmax(Nd4j.create(e, new long[] {n, l}, 'c'));         // [N,L]
-        INDArray context = Nd4j.create(AttentionScoreKernel.context(s.grid, alpha.dup('c').data().asFloat(), n, l, ch),
+        INDArray alpha;                                                                      // [N,L]
+        if (c.attentionMap() == AttentionMap.SPARSEMAX) {
+            float[] p = new float[n * l];
+            for (int b = 0; b < n; b++) Sparsemax.forward(e, b * l, 1, p, b * l, l);
+            alpha = Nd4j.create(p, new long[] {n, l}, 'c');
+        } else {
+            alpha = Transforms.softmax(Nd4j.create(e, new long[] {n, l}, 'c'));
+        }
+        INDArray context = Nd4j.create(AttentionScoreKernel.context(s.grid, s.image, alpha.dup('c').data().asFloat(), n, l, ch),
                 new long[] {n, ch}, 'c');                                                    // [N,C]  sum_i p_i a_i
         INDArray gate = Transforms.sigmoid(s.h.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta")), false);
         INDArray z = gate.muli(context);                                                     // [N,C]

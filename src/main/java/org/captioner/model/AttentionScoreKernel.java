@@ -17,6 +17,7 @@ final class AttentionScoreKernel {
     private final boolean cellMajor;
     private final float[] proj;   // [L*B, A] (cell-major) or [B*L, A] (image-major): a_i W_a (read only)
     private final float[] w;      // [A]       w_att
+    private final int[] image;    // caption -> image row of proj (decoding), or null: caption b is row b
 
     /** {@code proj}: the projected grid, cell-major [L*B, A]; {@code w}: the attention vector [A]. */
     AttentionScoreKernel(float[] proj, float[] w, int cells, int batch, int units) {
@@ -25,7 +26,16 @@ final class AttentionScoreKernel {
 
     /** With {@code cellMajor} false, {@code proj} and the scores are image-major ([B*L, A], row b*L + cell). */
     AttentionScoreKernel(float[] proj, float[] w, int cells, int batch, int units, boolean cellMajor) {
+        this(proj, null, w, cells, batch, units, cellMajor);
+    }
+
+    /**
+     * For decoding: caption b's projected grid is image {@code image[b]} of {@code proj} ([M*L, A], image-major),
+     * so the beams of one image share its grid instead of each carrying a copy. Scores stay [B*L].
+     */
+    AttentionScoreKernel(float[] proj, int[] image, float[] w, int cells, int batch, int units, boolean cellMajor) {
         this.proj = proj;
+        this.image = image;
         this.w = w;
         this.cells = cells;
         this.batch = batch;
@@ -56,7 +66,7 @@ final class AttentionScoreKernel {
             float[] act = keep != null ? keep : new float[units];
             for (int l = 0; l < cells; l++) {
                 for (int b = b0; b < b1; b++) {
-                    int r = row(l, b), po = r * units, o = keep != null ? po : 0, ho = b * units;
+                    int r = row(l, b), po = (image == null ? r : row(l, image[b])) * units, o = keep != null ? po : 0, ho = b * units;
                     for (int k = 0; k < units; k++) act[o + k] = proj[po + k] + hAtt[ho + k];  // [A] pre-activation
                     tanhInPlace(act, o, o + units);
                     e[r] = dot(act, o, w, 0, units);                                           // e_ti = w . act
@@ -96,13 +106,19 @@ final class AttentionScoreKernel {
 
     /** ctx[b] = sum_i alpha[b,i] grid[b,i,:]: grid [B,L,C], alpha [B,L] -> [B,C]. */
     static float[] context(float[] grid, float[] alpha, int batch, int cells, int channels) {
+        return context(grid, null, alpha, batch, cells, channels);
+    }
+
+    /** The same with caption b's grid at image {@code image[b]} of grid [M,L,C] (null: image b). */
+    static float[] context(float[] grid, int[] image, float[] alpha, int batch, int cells, int channels) {
         float[] ctx = new float[batch * channels];
         forEachCaptionRange(batch, (long) cells * channels, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 int co = b * channels;
                 for (int i = 0; i < cells; i++) {
                     float p = alpha[b * cells + i];
-                    int go = (b * cells + i) * channels;
+                    if (p == 0f) continue;                     // sparsemax: most cells carry no weight
+                    int go = ((image == null ? b : image[b]) * cells + i) * channels;
                     for (int k = 0; k < channels; k++) ctx[co + k] += p * grid[go + k];
                 }
             }

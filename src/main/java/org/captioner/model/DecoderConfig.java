@@ -3,14 +3,29 @@ package org.captioner.model;
 /**
  * Sizes of a decoder. Defaults follow the PyTorch baseline in shared/BASELINES.md: embedding 256, image
  * vector projected to 256, recurrent state 512, dropout 0.5 before the output layer, captions of at most 20 words.
+ * {@code attentionMap} matters only to the attention decoder (models saved before it existed are softmax).
  */
 public record DecoderConfig(DecoderType type, int vocabSize, int imageDim, int embedSize, int imageProjection,
-                            int hidden, double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize) {
+                            int hidden, double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize,
+                            AttentionMap attentionMap) {
+    /** With softmax attention. */
+    public DecoderConfig(DecoderType type, int vocabSize, int imageDim, int embedSize, int imageProjection, int hidden,
+                         double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize) {
+        this(type, vocabSize, imageDim, embedSize, imageProjection, hidden, dropout, maxLength, gridCells, gridChannels,
+                attentionSize, AttentionMap.SOFTMAX);
+    }
+
     public static DecoderConfig defaults(DecoderType type, int vocabSize, int imageDim, int gridCells, int gridChannels) {
         return new DecoderConfig(type, vocabSize, imageDim, 256, 256, 512, 0.5, 20, gridCells, gridChannels, 256);
     }
 
     public DecoderConfig withSizes(int embed, int hidden, double dropout, int maxLength) {
-        return new DecoderConfig(type, vocabSize, imageDim, embed, embed, hidden, dropout, maxLength, gridCells, gridChannels, attentionSize);
+        return new DecoderConfig(type, vocabSize, imageDim, embed, embed, hidden, dropout, maxLength, gridCells, gridChannels,
+                attentionSize, attentionMap);
+    }
+
+    public DecoderConfig withAttentionMap(AttentionMap map) {
+        return new DecoderConfig(type, vocabSize, imageDim, embedSize, imageProjection, hidden, dropout, maxLength, gridCells,
+                gridChannels, attentionSize, map);
     }
 }

@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class FloatAttentionRecurrence {
     private final int n, steps, cells, ch, att, hid, k;
+    private final boolean sparse;      // sparsemax instead of softmax over the cells
     private final float[] grid;        // [B,L,C]  image-major
     private final float[] gx;          // [T*B,4H] x_t W_x + b, time-major
     private final float[] mask;        // [T*B]
@@ -27,7 +28,8 @@ final class FloatAttentionRecurrence {
 
     FloatAttentionRecurrence(int n, int steps, int cells, int ch, int att, int hid, float[] grid, float[] gx, float[] mask,
                              float[] bBeta, INDArray wCat, INDArray wZ, AttentionScoreKernel scores, float[][] act,
-                             float[] h0, float[] c0) {
+                             float[] h0, float[] c0, boolean sparse) {
+        this.sparse = sparse;
         this.n = n;
         this.steps = steps;
         this.cells = cells;
@@ -68,8 +70,9 @@ final class FloatAttentionRecurrence {
             float[] hAtt = new float[n * att];                                    // [B,A]
             for (int b = 0; b < n; b++) System.arraycopy(hcat, b * k + h4, hAtt, b * att, att);
             float[] e = scores.forward(hAtt, act[t]);                             // [L*B] cell-major
-            float[] p = new float[n * cells];                                     // [B,L] softmax over cells
-            for (int b = 0; b < n; b++) {
+            float[] p = new float[n * cells];                                     // [B,L] softmax (or sparsemax) over cells
+            if (sparse) for (int b = 0; b < n; b++) Sparsemax.forward(e, b, n, p, b * cells, cells);
+            else for (int b = 0; b < n; b++) {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int i = 0; i < cells; i++) max = Math.max(max, e[i * n + b]);
                 double sum = 0;
@@ -175,7 +178,8 @@ final class FloatAttentionRecurrence {
                     dAlpha[o] += m * dCoverage[o];                                 // coverage regulariser
                     s += p[o] * dAlpha[o];
                 }
-                for (int i = 0; i < cells; i++) {                                  // softmax backward
+                if (sparse) Sparsemax.backward(p, dAlpha, b * cells, cells, de, b, n);
+                else for (int i = 0; i < cells; i++) {                                  // softmax backward
                     int o = b * cells + i;
                     de[i * n + b] = (float) (p[o] * (dAlpha[o] - s));
                 }

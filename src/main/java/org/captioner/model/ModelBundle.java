@@ -96,6 +96,7 @@ public final class ModelBundle {
         d.put("grid_cells", c.gridCells());
         d.put("grid_channels", c.gridChannels());
         d.put("attention_size", c.attentionSize());
+        if (c.type() == DecoderType.ATTENTION) d.put("attention_map", c.attentionMap().id());
         d.put("parameters", decoder.parameterCount());
         ObjectNode e = n.putObject("encoder");
         e.put("name", encoder);
@@ -103,6 +104,14 @@ public final class ModelBundle {
         ObjectNode f = n.putObject("sha256");
         for (String file : new String[] {DECODER, VOCAB, TRAINING}) f.put(file, Hashing.sha256(dir.resolve(file)));
         AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+    }
+
+    private static AttentionMap attentionMap(Path dir, String id) throws IOException {
+        try {
+            return AttentionMap.parse(id);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("model " + dir + ": " + e.getMessage());
+        }
     }
 
     public static ModelBundle load(Path dir) throws IOException {
@@ -128,7 +137,8 @@ public final class ModelBundle {
         DecoderType type = DecoderType.parse(d.path("type").asText());
         DecoderConfig c = new DecoderConfig(type, d.path("vocab_size").asInt(), d.path("image_dim").asInt(), d.path("embed_size").asInt(),
                 d.path("image_projection").asInt(), d.path("hidden").asInt(), d.path("dropout").asDouble(), d.path("max_length").asInt(),
-                d.path("grid_cells").asInt(), d.path("grid_channels").asInt(), d.path("attention_size").asInt());
+                d.path("grid_cells").asInt(), d.path("grid_channels").asInt(), d.path("attention_size").asInt(),
+                attentionMap(dir, d.path("attention_map").asText("softmax")));
         Vocabulary vocab = Vocabulary.load(dir.resolve(VOCAB));
         if (vocab.size() != c.vocabSize()) {
             throw new IOException("model " + dir + ": vocabulary has " + vocab.size() + " words but the decoder was built for " + c.vocabSize());

@@ -1,5 +1,6 @@
 package org.captioner.train;
 
+import org.captioner.model.AttentionMap;
 import org.captioner.model.DecoderType;
 
 import java.nio.file.Path;
@@ -8,5 +9,13 @@ import java.nio.file.Path;
 public record TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
                            int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
                            int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
-                           double attentionLambda, ScheduledSampling scheduledSampling) {
+                           double attentionLambda, ScheduledSampling scheduledSampling, AttentionMap attentionMap) {
+    /** With the default attention map (sparsemax). */
+    public TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
+                        int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
+                        int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
+                        double attentionLambda, ScheduledSampling scheduledSampling) {
+        this(decoder, out, epochs, batchSize, learningRate, lrDecay, patience, minCount, maxLength, seed, checkpointEvery, devBeam,
+                embedSize, hidden, dropout, limitTrainImages, limitDevImages, attentionLambda, scheduledSampling, AttentionMap.SPARSEMAX);
+    }
 }

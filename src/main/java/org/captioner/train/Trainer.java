@@ -95,7 +95,7 @@ public final class Trainer {
         }
         boolean attention = o.decoder() == org.captioner.model.DecoderType.ATTENTION;
         DecoderConfig cfg = DecoderConfig.defaults(o.decoder(), vocab.size(), meta.vectorDim(), meta.gridSide() * meta.gridSide(), meta.gridChannels())
-                .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength());
+                .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap());
         TrainingState st;
         CaptionDecoder dec;
         if (resume) {

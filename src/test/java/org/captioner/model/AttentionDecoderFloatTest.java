@@ -4,6 +4,7 @@ import org.captioner.encoder.NativeSetup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -31,11 +32,11 @@ class AttentionDecoderFloatTest {
         AttentionScoreKernel.parallelThreshold = 200_000;
     }
 
-    @ParameterizedTest(name = "parallel threshold {0}")
-    @ValueSource(longs = {0, Long.MAX_VALUE})
-    void floatPassMatchesDoubleReference(long threshold) {
+    @ParameterizedTest(name = "parallel threshold {0}, {1}")
+    @CsvSource({"0, softmax", "9223372036854775807, softmax", "0, sparsemax", "9223372036854775807, sparsemax"})
+    void floatPassMatchesDoubleReference(long threshold, String map) {
         AttentionScoreKernel.parallelThreshold = threshold;          // 0: every loop split over two threads
-        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 23, 12, 8, 8, 10, 0.0, 10, 7, 12, 9);
+        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 23, 12, 8, 8, 10, 0.0, 10, 7, 12, 9, AttentionMap.parse(map));
         AttentionDecoder f = AttentionDecoder.create(c, 1e-3, 0.8, 11, DataType.FLOAT);
         AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.8, 11, DataType.DOUBLE);
         for (Map.Entry<String, INDArray> e : f.parameters().entrySet()) {

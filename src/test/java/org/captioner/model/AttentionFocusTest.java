@@ -11,8 +11,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * With the regulariser off (the default) or at the tutorial's lambda 1 averaged over cells, attention learns to look
- * where the answer is:
+ * With either attention map, and the regulariser off or at the tutorial's lambda 1 averaged over cells (the defaults:
+ * softmax 0, sparsemax 1), attention learns to look where the answer is:
  * a synthetic task whose word at step t is written only in grid cell t (cell 3 holds a distractor word and the
  * image vector says nothing), so only attending to the right cell predicts the word. Before the regulariser was
  * averaged over cells, it outweighed the cross-entropy and held attention near uniform.
@@ -25,10 +25,11 @@ class AttentionFocusTest {
         NativeSetup.init();
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "lambda {0}")
-    @org.junit.jupiter.params.provider.ValueSource(doubles = {0.0, 1.0})        // the CLI default, and the tutorial's
-    void attentionPutsMostMassOnTheCellHoldingTheWord(double lambda) {
-        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, FIRST + WORDS, CH, 16, 16, 32, 0.0, 5, CELLS, CH, 16);
+    @org.junit.jupiter.params.ParameterizedTest(name = "{1}, lambda {0}")
+    @org.junit.jupiter.params.provider.CsvSource({"0.0, softmax", "1.0, softmax", "0.0, sparsemax", "1.0, sparsemax"})
+    void attentionPutsMostMassOnTheCellHoldingTheWord(double lambda, String map) {
+        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, FIRST + WORDS, CH, 16, 16, 32, 0.0, 5, CELLS, CH, 16,
+                AttentionMap.parse(map));
         AttentionDecoder d = AttentionDecoder.create(c, 1e-2, lambda, 7);
         Random r = new Random(5);
         double first = d.fit(batch(r)), last = first;
@@ -51,7 +52,7 @@ class AttentionFocusTest {
             }
         }
         double mean = right / (N * STEPS);
-        System.out.printf("synthetic attention: mean weight on the cell holding the word %.3f (uniform %.3f)%n", mean, 1.0 / CELLS);
+        System.out.printf("synthetic attention (" + map + ", lambda " + lambda + "): mean weight on the cell holding the word %.3f (uniform %.3f)%n", mean, 1.0 / CELLS);
         assertTrue(mean > 0.6, "attention on the right cell " + mean + " (uniform " + 1.0 / CELLS + ")");
     }
 

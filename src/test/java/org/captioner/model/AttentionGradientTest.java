@@ -1,7 +1,8 @@
 package org.captioner.model;
 
 import org.captioner.encoder.NativeSetup;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -13,10 +14,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The hand-written backward pass of the attention decoder against central finite differences, in double precision. */
 class AttentionGradientTest {
-    @Test
-    void analyticGradientsMatchFiniteDifferences() {
+    @ParameterizedTest
+    @EnumSource(AttentionMap.class)
+    void analyticGradientsMatchFiniteDifferences(AttentionMap map) {
         NativeSetup.init();
-        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5);
+        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5, map);
         AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.7, 3, DataType.DOUBLE);
         Random r = new Random(5);
         // two captions of different lengths: the second is padded for its last step
@@ -50,7 +52,7 @@ class AttentionGradientTest {
             }
         }
         assertTrue(checked > 50);
-        System.out.printf("attention gradient check: %d entries, worst relative error %.2e%n", checked, worst);
+        System.out.printf("attention gradient check (" + map.id() + "): %d entries, worst relative error %.2e%n", checked, worst);
     }
 
     static double total(AttentionDecoder.Pass p) {

@@ -10,7 +10,7 @@ import org.captioner.train.BatchBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -40,9 +40,18 @@ class DecoderEquivalenceTest {
         return new CaptionBatch(b.inputs(), b.targets(), b.mask(), b.vectors(), g, b.tokens());
     }
 
-    static CaptionDecoder decoder(DecoderType t) {
-        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8);
+    static CaptionDecoder decoder(DecoderType t, AttentionMap map) {
+        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8, map);
         return Decoders.create(c, 1e-2, 7);
+    }
+
+    /** Every decoder, the attention one with each attention map. */
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> decoders() {
+        return java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SOFTMAX),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX));
     }
 
     static float[][] vectors(int n, long seed) {
@@ -53,9 +62,9 @@ class DecoderEquivalenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DecoderType.class)
-    void trainingGraphAndStepwiseDecodingAgree(DecoderType t) {
-        CaptionDecoder dec = decoder(t);
+    @MethodSource("decoders")
+    void trainingGraphAndStepwiseDecodingAgree(DecoderType t, AttentionMap map) {
+        CaptionDecoder dec = decoder(t, map);
         float[][] vec = vectors(3, 1);
         List<TrainingSet.Pair> pairs = List.of(new TrainingSet.Pair(0, 0, new int[] {5, 6, 7, 8}),
                 new TrainingSet.Pair(1, 1, new int[] {9, 4}), new TrainingSet.Pair(2, 2, new int[] {10, 11, 4, 5, 6}));
@@ -77,9 +86,9 @@ class DecoderEquivalenceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DecoderType.class)
-    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t) {
-        CaptionDecoder dec = decoder(t);
+    @MethodSource("decoders")
+    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t, AttentionMap map) {
+        CaptionDecoder dec = decoder(t, map);
         float[][] vec = vectors(2, 3);
         List<TrainingSet.Pair> pairs = new ArrayList<>();
         for (int rep = 0; rep < 8; rep++) {
