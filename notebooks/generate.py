@@ -113,7 +113,8 @@ captioning = nb([
 
 Loads the bundled default model through `org.captioner.Captioner` (the embedded API of the README) and
 compares greedy search, beam search with its n-best list and log-probabilities, and sampling. The encoder
-weights come from `CAPTIONER_WEIGHTS_DIR` (set by `notebooks/run.sh` to the shared SqueezeNet weights)."""),
+weights (MobileNetV2, for the default model) come from `CAPTIONER_WEIGHTS_DIR` (set by `notebooks/run.sh` to the shared
+weights folder; without it they download once from their pinned URL)."""),
 ("code", SETUP),
 ("code", r'''
 import org.captioner.*;
@@ -190,12 +191,12 @@ html(h.append("</table>").toString());
 System.out.println("kept: epoch " + t.path("best_epoch") + " (by dev CIDEr-D, beam 3 ranked by raw log-probability, as logged above)");
 JsonNode decoding = new ObjectMapper().readTree(modelDir.resolve("config.json").toFile()).path("decoding");
 System.out.println("recommended beam length normalisation: alpha " + decoding.path("length_alpha") + ", " + decoding.path("chosen_by").asText());
-System.out.println("the PyTorch baseline (shared/BASELINES.md) reaches BLEU-1 0.571, BLEU-4 0.174, ROUGE-L 0.433, CIDEr-D 0.423");
+System.out.println("the PyTorch baselines on the same MobileNetV2 features (shared/BASELINES.md): lstm dev CIDEr-D 0.465 after 10 epochs; attention 0.432 after 3 (run cut)");
 '''),
 ("markdown", """## The bundled models side by side
 
-Dev CIDEr-D after each epoch for every model folder under `models/` (the default `lstm` and the `attention`
-model of `03-attention`), from their own `training-log.csv`."""),
+Dev CIDEr-D after each epoch for every model folder under `models/` (today only the default; a second bundled
+model would appear here), from their own `training-log.csv`."""),
 ("code", r'''
 var cmp = new XYChartBuilder().width(820).height(320).title("Dev CIDEr-D per epoch (beam 3, raw log-probability)").xAxisTitle("epoch").yAxisTitle("CIDEr-D").build();
 try (var dirs = Files.list(root.resolve("models"))) {
@@ -218,22 +219,25 @@ show(BitmapEncoder.getBufferedImage(cmp));
 attention = nb([
 ("markdown", """# 03 · Where the attention model looks
 
-The `attention` decoder (Show, Attend and Tell) computes, for every word it generates, weights over the 13 x 13
-cells of the SqueezeNet `fire9` grid; the word is predicted from the weighted sum of the cell features. The
-public API returns these weights with each caption (`Caption.attention()`: one array of 169 weights per word and
-for the final `<end>`). Here they are drawn over the image (`org.captioner.report.AttentionOverlay`: bilinear
-upsampling, the image dimmed where the model does not look), for a few Flickr8k dev images, followed by the
-captions the model gets most wrong and what the attention says about them."""),
+The bundled default model is an `attention` decoder (Show, Attend and Tell): for every word it generates, it
+weighs the 7 x 7 cells of the MobileNetV2 feature grid and predicts the word from the weighted sum of the cell
+features. Its weights come from **sparsemax** (`train --attention-map sparsemax`, the default), which gives cells
+scored far below the best exactly zero weight, so a word's map covers the cells it used. The public API returns
+the weights with each caption (`Caption.attention()`: one array of 49 weights per word and for the final `<end>`).
+Here they are drawn over the image (`org.captioner.report.AttentionOverlay`: bilinear upsampling, the image dimmed
+where the model does not look) for a few Flickr8k dev images, measured (the `AttentionStats` of
+`captioner bench attention`), and shown on the captions the model gets most wrong."""),
 ("code", SETUP),
 ("code", r'''
 import org.captioner.*;
 import org.captioner.report.*;
-Path model = root.resolve("models/attention");
+Path model = root.resolve("models/default");
 var captioner = Captioner.builder().beam(3).build(model);
 var m = captioner.model();
 var prov = new com.fasterxml.jackson.databind.ObjectMapper().readTree(model.resolve("training.json").toFile());
-System.out.println("model: " + m.config().type() + " decoder, " + m.config().gridCells() + " cells x " + m.config().gridChannels()
-    + " channels, attention size " + m.config().attentionSize() + "; kept epoch " + prov.path("best_epoch"));
+int cells = m.config().gridCells();
+System.out.println("model: " + m.config().type() + " decoder, " + m.config().attentionMap().id() + " attention over " + cells + " cells x "
+    + m.config().gridChannels() + " channels (" + m.encoder() + "), attention size " + m.config().attentionSize() + "; kept epoch " + prov.path("best_epoch"));
 var devSplit = org.captioner.data.CaptionDataset.load(shared.resolve("data/flickr8k/Flickr8k.token.txt")).split("dev");
 Path images = shared.resolve("data/flickr8k/images");
 /** The image, then one overlay per generated word (and <end>), as an HTML row. */
@@ -266,31 +270,37 @@ html(rows.toString());
 '''),
 ("markdown", """## How focused is the attention?
 
-For 60 dev images: the entropy of the attention weights at each word position, against the entropy of the
-uniform weights over 169 cells (ln 169 = 5.13), and the weight of the most attended cell. A lower entropy means
-the word was predicted from a few cells."""),
+For 60 dev images, with `org.captioner.eval.AttentionStats` (what `./captioner bench attention` prints for a
+whole features folder; the README gives its figures on the 1,000 dev images): the entropy of each word's
+weights, against uniform weights over the cells (ln 49 = 3.89 nats), by word position, then by word: content
+words should be more focused than function words."""),
 ("code", r'''
 List<org.captioner.data.ImageCaptions> sample = devSplit.subList(100, 160);
 List<Path> paths = sample.stream().map(im -> images.resolve(im.fileName())).toList();
 List<Caption> caps = captioner.captionAll(paths);
-int maxPos = 12;
-double[] entropy = new double[maxPos], peak = new double[maxPos];
-int[] count = new int[maxPos];
+var stats = new org.captioner.eval.AttentionStats(cells);
+Map<String, double[]> byWord = new TreeMap<>();                      // word -> [entropy sum, count]
 for (Caption c : caps) {
-    for (int k = 0; k < Math.min(maxPos, c.attention().size()); k++) {
-        float[] w = c.attention().get(k);
-        double e = 0, mx = 0;
-        for (float x : w) { if (x > 0) e -= x * Math.log(x); mx = Math.max(mx, x); }
-        entropy[k] += e; peak[k] += mx; count[k]++;
+    stats.add(c.attention());
+    for (int k = 0; k < c.tokens().size(); k++) {
+        double[] a = byWord.computeIfAbsent(c.tokens().get(k), w -> new double[2]);
+        a[0] += org.captioner.eval.AttentionStats.entropy(c.attention().get(k));
+        a[1]++;
     }
 }
-List<Integer> pos = new ArrayList<>(); List<Double> ent = new ArrayList<>(), pk = new ArrayList<>(), uni = new ArrayList<>();
-for (int k = 0; k < maxPos; k++) if (count[k] >= 10) { pos.add(k + 1); ent.add(entropy[k] / count[k]); pk.add(100 * peak[k] / count[k]); uni.add(Math.log(169)); }
+System.out.print(String.format("mean entropy %.3f nats (uniform %.3f: %.3f below); mean largest weight %.3f (uniform %.3f); %d words%n",
+    stats.meanEntropy(), stats.uniformEntropy(), stats.uniformEntropy() - stats.meanEntropy(), stats.meanMaxWeight(), stats.uniformMaxWeight(), stats.words()));
+List<Integer> pos = new ArrayList<>(); List<Double> ent = new ArrayList<>(), uni = new ArrayList<>();
+for (int k = 0; k < Math.min(12, stats.positions()); k++) { pos.add(k + 1); ent.add(stats.meanEntropyAt(k)); uni.add(stats.uniformEntropy()); }
 var ec = new XYChartBuilder().width(820).height(320).title("Attention entropy by word position (60 dev images)").xAxisTitle("word position").yAxisTitle("entropy (nats)").build();
 ec.addSeries("attention", pos, ent);
-ec.addSeries("uniform over 169 cells", pos, uni);
+ec.addSeries("uniform over " + cells + " cells", pos, uni);
 show(BitmapEncoder.getBufferedImage(ec));
-for (int i = 0; i < pos.size(); i++) System.out.print(String.format("word %2d: entropy %.2f nats, most attended cell %.1f%% of the weight%n", pos.get(i), ent.get(i), pk.get(i)));
+var frequent = byWord.entrySet().stream().filter(e -> e.getValue()[1] >= 8)
+    .sorted(Comparator.comparingDouble(e -> e.getValue()[0] / e.getValue()[1])).toList();
+StringBuilder t = new StringBuilder("<table><tr><th>word</th><th>times</th><th>mean entropy (nats)</th></tr>");
+for (var e : frequent) t.append(String.format("<tr><td>%s</td><td>%.0f</td><td>%.2f</td></tr>", esc(e.getKey()), e.getValue()[1], e.getValue()[0] / e.getValue()[1]));
+html(t.append("</table>").toString());
 '''),
 ("markdown", """## Failure cases
 
@@ -313,23 +323,7 @@ for (int j = 0; j < 3; j++) {
 }
 html(worst.toString());
 '''),
-("markdown", """**What these show.** The attention of this model is almost uniform: the entropy above is 5.11-5.13 nats at
-every word against 5.13 for uniform weights, and the most attended cell holds under 1% of the weight (uniform:
-0.6%). The heatmaps still differ from word to word because the overlay scales each map to its own maximum, but
-they exaggerate small differences. The cause is the doubly stochastic regulariser at its default strength:
-`lambda * sum_i (1 - sum_t p_ti)^2` per caption, with lambda 1 and 169 cells, against a cross-entropy averaged
-over words. A caption has ~12 words for 169 cells, so no attention can give every cell a total of 1; the
-regulariser's minimum for a fixed number of words is then to spread every word's attention evenly
-(`sum_t p_ti = T / 169` for every cell), and at lambda 1 it outweighs the cross-entropy (~150 against ~2.5 per
-caption at the start). The model is still the best one here (dev CIDEr-D 0.456 against 0.423 for the `lstm`):
-the gated mean of the grid at every step, and `h_0`/`c_0` from it, carry the image. A weaker regulariser
-(`train --attention-lambda`, e.g. 1/169 as in the Show-Attend-Tell PyTorch tutorial, which averages over
-cells) lets the weights concentrate; that model is the next one to train.
-
-The failures themselves are the usual ones for a Flickr8k model on a 13 x 13 SqueezeNet grid: a fluent,
-frequent caption pattern ("a man in a red jacket ...") with the wrong subject or activity when the scene is
-unusual (tug of war indoors, snow tubing, a dog jumping off a dock), because the 512-channel cells are a coarse
-description and the language model fills in what is common in the training captions."""),
+("markdown", """ATTENTION_CONCLUSION"""),
 ])
 
 BOOKS = {"01-data": data, "02-captioning": captioning, "03-attention": attention, "04-training": training}

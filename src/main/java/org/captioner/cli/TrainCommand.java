@@ -75,9 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** Measured on MobileNetV2 Flickr8k features (README, train): each map's better regulariser weight. */
     private double attentionLambda() {
         double l = lambda != null ? lambda : attentionMap == AttentionMap.SPARSEMAX ? 1.0 : 0.0;
-        if (!(l >= 0) || Double.isInfinite(l)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--attention-lambda must be a finite number >= 0, got " + l);
-        }
+        Options.range(spec, "--attention-lambda", l, 0, 100);
         return l;
     }
 
@@ -109,6 +107,7 @@ public final class TrainCommand implements Callable<Integer> {
         Options.range(spec, "--lr", lr, 1e-7, 1);
         Options.range(spec, "--lr-decay", lrDecay, 0.01, 1);
         Options.range(spec, "--dropout", dropout, 0, 0.95);
+        double attentionLambda = attentionLambda();
         DecoderType type;
         CaptionDataset.Format format;
         try {
@@ -145,7 +144,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
-                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda(), scheduledSampling(), attentionMap);
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap);
             TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
         }

@@ -61,5 +61,11 @@ class TrainCommandTest {
         assertTrue(r.err().contains("--lr must be in"), r.err());
         r = CliTest.run("train", "--data", "tsv", "--captions", "x", "--features", "y", "--out", dir.toString(), "--decoder", "gru");
         assertTrue(r.err().contains("unknown decoder 'gru'"), r.err());
+        r = CliTest.run("train", "--data", "tsv", "--captions", "x", "--features", "y", "--out", dir.toString(), "--attention-map", "hardmax");
+        assertEquals(Main.EXIT_USAGE, r.code());
+        assertTrue(r.err().contains("unknown attention map 'hardmax'"), r.err());
+        r = CliTest.run("train", "--data", "tsv", "--captions", "x", "--features", "y", "--out", dir.toString(), "--attention-lambda", "-1");
+        assertEquals(Main.EXIT_USAGE, r.code());
+        assertTrue(r.err().contains("--attention-lambda must be in"), r.err());
     }
 }

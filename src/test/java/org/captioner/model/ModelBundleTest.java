@@ -71,4 +71,26 @@ class ModelBundleTest {
         IOException e = assertThrows(IOException.class, () -> ModelBundle.load(b));
         assertTrue(e.getMessage().contains("vocabulary has") && e.getMessage().contains("decoder was built for"), e.getMessage());
     }
+
+    @Test
+    void attentionMapIsRecordedAndOlderBundlesReadAsSoftmax() throws Exception {
+        Vocabulary v = Vocabulary.build(List.of("a dog runs", "a cat sits", "a dog sits"), 1);
+        CaptionDecoder d = Decoders.create(new DecoderConfig(DecoderType.ATTENTION, v.size(), 8, 4, 4, 8, 0.5, 20, 4, 3, 4,
+                AttentionMap.SPARSEMAX), 1e-3, 1);
+        Path b = dir.resolve("att");
+        ModelBundle.save(b, d, v, "mobilenetv2", "abc123", new ObjectMapper().createObjectNode());
+        assertEquals(AttentionMap.SPARSEMAX, ModelBundle.load(b).config().attentionMap());
+        DecodingState s = ModelBundle.load(b).decoder().start(Nd4j.rand(2, 8), Nd4j.rand(2, 4, 3));
+        ModelBundle.load(b).decoder().step(s, new int[] {1, 1});
+
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(b.resolve("config.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("decoder")).remove("attention_map");   // as saved before it existed
+        Files.writeString(b.resolve("config.json"), cfg.toString());
+        assertEquals(AttentionMap.SOFTMAX, ModelBundle.load(b).config().attentionMap());
+
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("decoder")).put("attention_map", "hardmax");
+        Files.writeString(b.resolve("config.json"), cfg.toString());
+        IOException e = assertThrows(IOException.class, () -> ModelBundle.load(b));
+        assertTrue(e.getMessage().contains("unknown attention map 'hardmax'"), e.getMessage());
+    }
 }
