@@ -61,6 +61,59 @@ public final class CiderD {
         return scores;
     }
 
+    /**
+     * CIDEr-D against fixed corpus statistics: document frequencies counted once over the references of a set of
+     * images (for self-critical training, the training set's, as ImageCaptioning.pytorch does), each image's
+     * reference vectors computed once, then any number of candidates scored against one image's references. With the
+     * statistics of the evaluated set itself, {@link #score} gives the numbers of {@link #perImage}.
+     */
+    public static final class Corpus {
+        private final Map<String, Double> df = new HashMap<>();
+        private final double refLen;
+        private final List<List<Vec>> refs = new ArrayList<>();
+
+        /** {@code references.get(i)}: the reference captions of image i. */
+        public Corpus(List<List<String>> references) {
+            if (references.size() < 2) throw new IllegalArgumentException("CIDEr-D needs the references of at least 2 images");
+            List<List<Map<String, Integer>>> counts = new ArrayList<>();
+            for (List<String> rs : references) {
+                List<Map<String, Integer>> cs = new ArrayList<>();
+                Set<String> seen = new HashSet<>();
+                for (String r : rs) {
+                    Map<String, Integer> c = NGrams.count(NGrams.words(r), N);
+                    cs.add(c);
+                    seen.addAll(c.keySet());
+                }
+                counts.add(cs);
+                for (String g : seen) df.merge(g, 1.0, Double::sum);
+            }
+            refLen = Math.log(references.size());
+            for (List<Map<String, Integer>> cs : counts) {
+                List<Vec> vs = new ArrayList<>(cs.size());
+                for (Map<String, Integer> c : cs) vs.add(toVec(c, df, refLen));
+                refs.add(vs);
+            }
+        }
+
+        public int images() {
+            return refs.size();
+        }
+
+        /** CIDEr-D of {@code hypothesis} against the references of image {@code image}. */
+        public double score(int image, String hypothesis) {
+            Vec hyp = toVec(NGrams.count(NGrams.words(hypothesis), N), df, refLen);
+            double[] score = new double[N];
+            List<Vec> rs = refs.get(image);
+            for (Vec ref : rs) {
+                double[] s = sim(hyp, ref);
+                for (int n = 0; n < N; n++) score[n] += s[n];
+            }
+            double mean = 0;
+            for (double v : score) mean += v;
+            return mean / N / rs.size() * 10.0;
+        }
+    }
+
     private static Vec toVec(Map<String, Integer> counts, Map<String, Double> df, double refLen) {
         List<Map<String, Double>> vec = new ArrayList<>(N);
         for (int n = 0; n < N; n++) vec.add(new HashMap<>());

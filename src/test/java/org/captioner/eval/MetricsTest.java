@@ -91,4 +91,20 @@ class MetricsTest {
         assertEquals(1.0, s.perImage().get("BLEU-4")[0], 1e-6);
         assertEquals(1.0, s.perImage().get("ROUGE-L")[1], 1e-12);
     }
+
+    @Test
+    void ciderCorpusWithTheSetsOwnStatisticsGivesPerImageScores() {
+        List<List<String>> refs = List.of(
+                List.of("a dog runs on the grass", "a brown dog running", "the dog is running outside"),
+                List.of("two children play in the water", "kids splash in a pool"),
+                List.of("a man rides a bike", "a cyclist on a road", "a man on a bicycle rides down the street"));
+        List<String> hyps = List.of("a dog runs on grass", "a child plays in the water", "a man rides a bicycle on the road");
+        double[] want = CiderD.perImage(hyps, refs);
+        CiderD.Corpus corpus = new CiderD.Corpus(refs);
+        for (int i = 0; i < hyps.size(); i++) assertEquals(want[i], corpus.score(i, hyps.get(i)), 1e-12, "image " + i);
+        assertTrue(want[0] > 0.5, "a close caption scores: " + want[0]);
+        assertTrue(corpus.score(0, "two children play in the water") < corpus.score(1, "two children play in the water"),
+                "a caption scores against its own image's references");
+        assertThrows(IllegalArgumentException.class, () -> new CiderD.Corpus(List.of(List.of("one image"))));
+    }
 }
