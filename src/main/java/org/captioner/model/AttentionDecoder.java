@@ -135,6 +135,15 @@ public final class AttentionDecoder implements CaptionDecoder {
      * follows them), so the recurrence needs no special handling of padding.
      */
     public synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads) {
+        return pass(batch, train, grads, null);
+    }
+
+    /**
+     * With {@code weights} ([B*T], caption-major: caption i step t at i*T + t), the loss is
+     * {@code sum_{i,t} weights * -log p(target)} instead of the mean over target tokens (the policy-gradient loss of
+     * self-critical training); the attention regulariser is unchanged.
+     */
+    synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads, float[] weights) {
         DataType dt = params.get("E").dataType();
         int n = batch.size(), steps = (int) batch.inputs().size(2), rows = n * steps;
         int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), v = c.vocabSize(), em = c.embedSize();
@@ -196,21 +205,26 @@ public final class AttentionDecoder implements CaptionDecoder {
             hOut = hAll.mul(drop);
         }
         INDArray probs = Transforms.softmax(hOut.mmul(params.get("W_out")).addiRowVector(params.get("b_out")), false); // [T*B,V]
+        // loss weight per row: 1/tokens (mean over target tokens), or the given weights
+        double[] wTB = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            if (maskTB[r] == 0) continue;
+            wTB[r] = weights == null ? 1.0 / batch.tokens() : weights[(r % n) * steps + r / n];
+        }
         double ce = 0;
         for (int r = 0; r < rows; r++) {
-            if (maskTB[r] != 0) ce -= Math.log(Math.max(probs.getDouble(r, (int) tgtIds[(r % n) * steps + r / n]), 1e-30));
+            if (maskTB[r] != 0) ce -= wTB[r] * Math.log(Math.max(probs.getDouble(r, (int) tgtIds[(r % n) * steps + r / n]), 1e-30));
         }
-        double tokens = batch.tokens();
         INDArray gap = coverage.rsub(1.0);                                                   // [B,L] 1 - sum_t p_t
         double reg = lambda * gap.mul(gap).sumNumber().doubleValue() / ((double) n * gap.size(1)); // mean over B and L
         if (!grads) {
             INDArray allProbs = probs.reshape(steps, n, v).permute(1, 2, 0).dup('c');        // [B,V,T]
-            return new Pass(ce / tokens, reg, null, allProbs);
+            return new Pass(ce, reg, null, allProbs);
         }
 
         Map<String, INDArray> g = new LinkedHashMap<>();
         for (String name : PARAMS) g.put(name, params.get(name).ulike().assign(0));
-        // output layer, all steps: d logits = (p - onehot(target)) * mask / tokens          [T*B,V]
+        // output layer, all steps: d logits = (p - onehot(target)) * weight (mask / tokens)  [T*B,V]
         INDArray dLogits = probs;                                                            // reused in place
         for (int r = 0; r < rows; r++) {
             if (maskTB[r] != 0) {
@@ -218,7 +232,7 @@ public final class AttentionDecoder implements CaptionDecoder {
                 dLogits.putScalar(r, w, dLogits.getDouble(r, w) - 1);
             }
         }
-        dLogits.muliColumnVector(maskCol).divi(tokens);
+        dLogits.muliColumnVector(Nd4j.create(wTB, new long[] {rows, 1}, 'c').castTo(dt));
         acc(g.get("W_out"), hOut, dLogits);                                                  // [H,V]
         g.get("b_out").addi(dLogits.sum(true, 0));
         INDArray dhOut = dLogits.mmul(params.get("W_out").transpose());                      // [T*B,H]
@@ -267,7 +281,7 @@ public final class AttentionDecoder implements CaptionDecoder {
         acc(g.get("W_c0"), mean, dc0);
         g.get("b_c0").addi(dc0.sum(true, 0));
         g.put("E", Nd4j.create(dE, new long[] {v, em}, 'c').castTo(dt));
-        return new Pass(ce / tokens, reg, g, null);
+        return new Pass(ce, reg, g, null);
     }
 
     /**
@@ -403,7 +417,18 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     @Override
     public synchronized double fit(CaptionBatch batch) {
-        Pass p = pass(batch, true, true);
+        return update(pass(batch, true, true));
+    }
+
+    /** Without dropout: the policy being improved is the one that sampled the captions. */
+    @Override
+    public synchronized double fitWeighted(CaptionBatch batch, float[] weights) {
+        if (weights.length != batch.size() * batch.inputs().size(2)) throw new IllegalArgumentException("one weight per caption step expected");
+        return update(pass(batch, false, true, weights));
+    }
+
+    /** One Adam step on a pass's gradients with global gradient-norm clipping; returns its loss. */
+    private double update(Pass p) {
         Map<String, INDArray> grads = p.gradients();
         // global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_
         double sq = 0;

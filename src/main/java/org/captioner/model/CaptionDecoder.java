@@ -15,6 +15,14 @@ public interface CaptionDecoder {
     /** One optimisation step on a batch; returns the mean cross-entropy per target token. */
     double fit(CaptionBatch batch);
 
+    /**
+     * One optimisation step on {@code sum_{i,t} weights[i*T + t] * -log p(target_it)} (caption-major, one weight per
+     * step; padding steps ignored), without dropout, with the same clipping and optimiser as {@link #fit}: the
+     * policy-gradient step of self-critical training, where a caption's weights are its advantage over its length.
+     * Returns that weighted loss.
+     */
+    double fitWeighted(CaptionBatch batch, float[] weights);
+
     /** Mean cross-entropy per target token without updating (for validation). */
     double loss(CaptionBatch batch);
 

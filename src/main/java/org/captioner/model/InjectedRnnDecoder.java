@@ -159,15 +159,58 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
     public synchronized double fit(CaptionBatch batch) {
         Gradient g = tokenMeanGradient(batch);
         double perToken = graph.score() * batch.size() / batch.tokens();  // DL4J's score: summed loss per sequence
-        INDArray flat = g.gradient();                                       // [P], view of the graph's gradients
+        step(g);
+        return perToken;
+    }
+
+    /**
+     * DL4J's loss gradient is a sum over target tokens; for this step the output layer's loss weighs each token
+     * ({@link WeightedTokenLoss}) and its dropout is off, so the policy being improved is the one that sampled the
+     * captions.
+     */
+    @Override
+    public synchronized double fitWeighted(CaptionBatch batch, float[] weights) {
+        Gradient g = weightedGradient(batch, weights);
+        double loss = graph.score() * batch.size();                          // DL4J's score: weighted sum per sequence
+        step(g);
+        return loss;
+    }
+
+    /** The gradient of {@code sum weights * -log p(target)} (see {@link #fitWeighted}), a view of the graph's. */
+    synchronized Gradient weightedGradient(CaptionBatch batch, float[] weights) {
+        int n = batch.size(), steps = (int) batch.inputs().size(2);
+        if (weights.length != n * steps) throw new IllegalArgumentException("one weight per caption step expected");
+        float[] rows = new float[n * steps];                                    // time-major, as DL4J's 2-d view
+        for (int i = 0; i < n; i++) for (int t = 0; t < steps; t++) rows[t * n + i] = weights[i * steps + t];
+        var outConf = (org.deeplearning4j.nn.conf.layers.BaseOutputLayer) graph.getLayer(OUT).conf().getLayer();
+        var loss = outConf.getLossFn();
+        var dropout = outConf.getIDropout();
+        outConf.setLossFn(new WeightedTokenLoss(Nd4j.create(rows, new long[] {(long) n * steps, 1}, 'c')));
+        outConf.setIDropout(null);
+        try {
+            graph.rnnClearPreviousState();
+            graph.setInputs(batch.inputs(), batch.vectors());
+            graph.setLabels(batch.targets());
+            graph.setLayerMaskArrays(new INDArray[] {batch.mask(), null}, new INDArray[] {batch.mask()});
+            graph.computeGradientAndScore();
+            graph.clearLayerMaskArrays();
+        } finally {
+            outConf.setLossFn(loss);
+            outConf.setIDropout(dropout);
+        }
+        return graph.gradient();
+    }
+
+    /** An Adam step on a gradient (a view of the graph's), after global-norm clipping. */
+    private void step(Gradient g) {
+        INDArray flat = g.gradient();
         double norm = flat.norm2Number().doubleValue();
         if (norm > CLIP_NORM) flat.muli(CLIP_NORM / norm);
         int iteration = graph.getIterationCount(), epoch = graph.getEpochCount();
-        // batch size 1: the gradient is already a mean, the updater must not divide it again
+        // batch size 1: the gradient is already what is wanted, the updater must not divide it
         graph.getUpdater().update(g, iteration, epoch, 1, LayerWorkspaceMgr.noWorkspaces());
         graph.params().subi(flat);                                          // flat now holds the Adam step
         graph.getConfiguration().setIterationCount(iteration + 1);
-        return perToken;
     }
 
     @Override

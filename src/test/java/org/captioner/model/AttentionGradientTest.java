@@ -29,7 +29,14 @@ class AttentionGradientTest {
         for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
         CaptionBatch b = new CaptionBatch(in, tgt, mask, Nd4j.zeros(DataType.DOUBLE, 2, 5),
                 Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
-        Map<String, INDArray> grads = d.pass(b, false, true).gradients();
+        check(d, b, null, r);
+        // the policy-gradient loss of self-critical training: per-step weights, some negative (advantage below baseline)
+        float[] w = {0.4f, 0.4f, 0.4f, -0.7f, -0.7f, 0f};
+        check(d, b, w, r);
+    }
+
+    static void check(AttentionDecoder d, CaptionBatch b, float[] weights, Random r) {
+        Map<String, INDArray> grads = d.pass(b, false, true, weights).gradients();
         double eps = 1e-6, worst = 0;
         int checked = 0;
         for (Map.Entry<String, INDArray> e : d.parameters().entrySet()) {
@@ -39,9 +46,9 @@ class AttentionGradientTest {
                 long idx = (long) (r.nextDouble() * p.length());
                 double orig = p.getDouble(idx);
                 p.putScalar(idx, orig + eps);
-                double up = total(d.pass(b, false, false));
+                double up = total(d.pass(b, false, false, weights));
                 p.putScalar(idx, orig - eps);
-                double down = total(d.pass(b, false, false));
+                double down = total(d.pass(b, false, false, weights));
                 p.putScalar(idx, orig);
                 double numeric = (up - down) / (2 * eps), analytic = gp.getDouble(idx);
                 double err = Math.abs(numeric - analytic) / Math.max(1e-8, Math.abs(numeric) + Math.abs(analytic));
@@ -52,7 +59,7 @@ class AttentionGradientTest {
             }
         }
         assertTrue(checked > 50);
-        System.out.printf("attention gradient check (" + map.id() + "): %d entries, worst relative error %.2e%n", checked, worst);
+        System.out.printf("attention gradient check (" + d.config().attentionMap().id() + (weights == null ? "" : ", weighted") + "): %d entries, worst relative error %.2e%n", checked, worst);
     }
 
     static double total(AttentionDecoder.Pass p) {
