@@ -7,6 +7,8 @@ import org.captioner.features.FeatureSet;
 import org.captioner.model.AttentionMap;
 import org.captioner.model.DecoderType;
 import org.captioner.train.ScheduledSampling;
+import org.captioner.train.ScstOptions;
+import org.captioner.train.SelfCritical;
 import org.captioner.train.TrainOptions;
 import org.captioner.train.Trainer;
 import org.captioner.train.TrainingState;
@@ -43,7 +45,15 @@ public final class TrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--epochs", defaultValue = "10") int epochs;
     @Option(names = "--batch", defaultValue = "64", description = "Captions per batch (default: ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--lr", defaultValue = "4e-4", description = "Adam learning rate (default: ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--lr", description = "Adam learning rate (default: 4e-4; 2e-5 with --scst).") Double lrOption;
+    @Option(names = "--scst", description = {"Self-critical sequence training: fine-tune --init on the CIDEr-D of its own sampled captions",
+            "(REINFORCE with a baseline; see README, train). The decoder and vocabulary come from --init."}) boolean scst;
+    @Option(names = "--init", description = "With --scst: the cross-entropy model to start from (a model folder or a training run's --out).")
+    Path init;
+    @Option(names = "--scst-samples", defaultValue = "5", description = "With --scst: captions sampled per image (default: ${DEFAULT-VALUE}).")
+    int scstSamples;
+    @Option(names = "--scst-baseline", defaultValue = "mean", description = {"With --scst: reward baseline, mean (of the image's other samples,",
+            "Luo 2020; default) or greedy (the greedy caption's reward, Rennie et al. 2017)."}) String scstBaseline;
     @Option(names = "--lr-decay", defaultValue = "0.8", description = "Learning-rate factor after an epoch without dev improvement.") double lrDecay;
     @Option(names = "--patience", defaultValue = "3", description = "Stop after this many epochs without dev improvement.") int patience;
     @Option(names = "--min-count", defaultValue = "5", description = "Minimum word count for the vocabulary.") int minCount;
@@ -104,14 +114,28 @@ public final class TrainCommand implements Callable<Integer> {
                 {"--dev-beam", devBeam}, {"--embed", embed}, {"--hidden", hidden}, {"--patience", patience}}) {
             Options.positive(spec, (String) e[0], (Integer) e[1]);
         }
+        double lr = lrOption != null ? lrOption : scst ? 2e-5 : 4e-4;
         Options.range(spec, "--lr", lr, 1e-7, 1);
+        ScstOptions scstOptions = null;
+        if (init != null && !scst) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--init is only used with --scst");
+        if (scst) {
+            try {
+                scstOptions = new ScstOptions(init, scstSamples, SelfCritical.Baseline.parse(scstBaseline));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            if (!java.nio.file.Files.isRegularFile(init.resolve(org.captioner.model.ModelBundle.CONFIG))) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--init " + init + " is not a model folder (no config.json)");
+            }
+        }
         Options.range(spec, "--lr-decay", lrDecay, 0.01, 1);
         Options.range(spec, "--dropout", dropout, 0, 0.95);
         double attentionLambda = attentionLambda();
         DecoderType type;
         CaptionDataset.Format format;
         try {
-            type = DecoderType.parse(decoder);
+            type = DecoderType.parse(scst ? new com.fasterxml.jackson.databind.ObjectMapper()   // the decoder of --init
+                    .readTree(init.resolve(org.captioner.model.ModelBundle.CONFIG).toFile()).path("decoder").path("type").asText() : decoder);
             format = switch (data.toLowerCase()) {
                 case "flickr8k", "flickr30k", "flickr" -> CaptionDataset.Format.FLICKR8K;
                 case "coco" -> CaptionDataset.Format.COCO;
@@ -144,7 +168,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
-                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap);
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions);
             TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
         }

@@ -9,7 +9,17 @@ import java.nio.file.Path;
 public record TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
                            int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
                            int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
-                           double attentionLambda, ScheduledSampling scheduledSampling, AttentionMap attentionMap) {
+                           double attentionLambda, ScheduledSampling scheduledSampling, AttentionMap attentionMap,
+                           ScstOptions scst) {
+    /** Cross-entropy training (no self-critical fine-tuning). */
+    public TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
+                        int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
+                        int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
+                        double attentionLambda, ScheduledSampling scheduledSampling, AttentionMap attentionMap) {
+        this(decoder, out, epochs, batchSize, learningRate, lrDecay, patience, minCount, maxLength, seed, checkpointEvery, devBeam,
+                embedSize, hidden, dropout, limitTrainImages, limitDevImages, attentionLambda, scheduledSampling, attentionMap, null);
+    }
+
     /** With the default attention map (sparsemax). */
     public TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
                         int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,

@@ -74,9 +74,14 @@ public final class Trainer {
 
         List<ImageCaptions> trainImages = limit(data.train(), o.limitTrainImages());
         List<ImageCaptions> devImages = limit(data.dev(), o.limitDevImages());
+        // self-critical fine-tuning starts from a cross-entropy model: its vocabulary, sizes and parameters
+        ModelBundle init = o.scst() == null ? null : ModelBundle.load(o.scst().init());
         Vocabulary vocab;
         if (resume) {
             vocab = Vocabulary.load(ckpt.resolve(ModelBundle.VOCAB));
+        } else if (init != null) {
+            vocab = init.vocabulary();
+            vocab.save(ckpt.resolve(ModelBundle.VOCAB));
         } else {
             List<String> caps = trainImages.stream().flatMap(i -> i.captions().stream()).toList();
             vocab = Vocabulary.build(caps, o.minCount());
@@ -93,9 +98,19 @@ public final class Trainer {
         if (!meta.weightsSha256().equals(data.devFeatures().meta().weightsSha256())) {
             throw new IOException("train and dev features were computed with different encoder weights");
         }
-        boolean attention = o.decoder() == org.captioner.model.DecoderType.ATTENTION;
-        DecoderConfig cfg = DecoderConfig.defaults(o.decoder(), vocab.size(), meta.vectorDim(), meta.gridSide() * meta.gridSide(), meta.gridChannels())
-                .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap());
+        DecoderConfig cfg;
+        if (init != null) {
+            if (!init.encoderWeightsSha256().equals(meta.weightsSha256())) {
+                throw new IOException("--init " + o.scst().init() + " was trained on " + init.encoder() + " features from weights with SHA-256 "
+                        + init.encoderWeightsSha256() + ", but --features " + data.trainFeatures().dir() + " come from " + meta.encoder()
+                        + " weights " + meta.weightsSha256());
+            }
+            cfg = init.config();
+        } else {
+            cfg = DecoderConfig.defaults(o.decoder(), vocab.size(), meta.vectorDim(), meta.gridSide() * meta.gridSide(), meta.gridChannels())
+                    .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap());
+        }
+        boolean attention = cfg.type() == org.captioner.model.DecoderType.ATTENTION;
         TrainingState st;
         CaptionDecoder dec;
         if (resume) {
@@ -110,8 +125,15 @@ public final class Trainer {
         } else {
             st = new TrainingState();
             st.learningRate = o.learningRate();
-            dec = Decoders.create(cfg, o.learningRate(), o.attentionLambda(), o.seed());
-            log.info("{} decoder: {} parameters", o.decoder().id(), dec.parameterCount());
+            if (init != null) {
+                dec = Decoders.load(cfg, init.dir().resolve(ModelBundle.DECODER), false, o.attentionLambda());  // fresh Adam state
+                dec.setLearningRate(o.learningRate());
+                log.info("self-critical training of the {} decoder of {} ({} parameters): {} samples per image, {} baseline, learning rate {}",
+                        cfg.type().id(), o.scst().init(), dec.parameterCount(), o.scst().samples(), o.scst().baseline().id(), o.learningRate());
+            } else {
+                dec = Decoders.create(cfg, o.learningRate(), o.attentionLambda(), o.seed());
+                log.info("{} decoder: {} parameters", o.decoder().id(), dec.parameterCount());
+            }
         }
         Nd4j.getRandom().setSeed(o.seed() + st.step); // dropout masks: repeatable for a given seed and position
 
@@ -124,34 +146,59 @@ public final class Trainer {
         BatchBuilder devBatches = shared ? trainBatches
                 : new BatchBuilder(data.devFeatures().allVectors(), attention ? new FeatureGrids(data.devFeatures(), rows(dev)) : null);
         long stepsThisProcess = 0;
+        SelfCritical scst = o.scst() == null ? null : new SelfCritical(train.images().stream().map(ImageCaptions::captions).toList(), vocab,
+                o.scst().samples(), o.scst().baseline(), o.maxLength());
+        if (scst != null && st.step == 0 && st.history.isEmpty()) {
+            Scores s0 = evaluate(dec, dev, devBatches, vocab, DecodeOptions.beam(o.devBeam()).withMaxLength(o.maxLength()));
+            st.startScore = s0.get("CIDEr-D");
+            log.info(String.format("starting model: dev (beam %d) CIDEr-D %.4f BLEU-4 %.4f", o.devBeam(), s0.get("CIDEr-D"), s0.get("BLEU-4")));
+        }
 
         while (st.epoch <= o.epochs()) {
-            List<List<TrainingSet.Pair>> batches = train.batches(o.batchSize(), o.seed(), st.epoch);
+            List<List<TrainingSet.Pair>> batches = scst == null ? train.batches(o.batchSize(), o.seed(), st.epoch) : null;
+            // self-critical batches are of images (each sampled K times): --batch / K images, about --batch captions
+            List<int[]> imageBatches = scst == null ? null
+                    : imageBatches(train.images().size(), Math.max(1, o.batchSize() / o.scst().samples()), o.seed(), st.epoch);
+            int nBatches = scst == null ? batches.size() : imageBatches.size();
             long t0 = System.nanoTime();
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("epoch " + st.epoch).setInitialMax(batches.size())
+            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("epoch " + st.epoch).setInitialMax(nBatches)
                     .setUnit(" batches", 1).setUpdateIntervalMillis(2000).setMaxRenderedLength(110)
                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
                 pb.stepTo(st.batchInEpoch);
                 double ssProb = o.scheduledSampling().probability(st.epoch);
                 if (ssProb > 0 && st.batchInEpoch == 0) log.info("epoch {}: scheduled sampling probability {}", st.epoch, ssProb);
-                for (int bi = st.batchInEpoch; bi < batches.size(); bi++) {
-                    var batch = trainBatches.build(batches.get(bi));
-                    // seeded by position, so a resumed run mixes exactly as the uninterrupted one
-                    batch = ScheduledSampling.mix(dec, batch, ssProb, new java.util.Random(o.seed() * 1_000_003L + st.epoch * 100_003L + bi));
-                    double loss = dec.fit(batch);
+                for (int bi = st.batchInEpoch; bi < nBatches; bi++) {
+                    double loss;
+                    long tokens;
+                    if (scst != null) {
+                        // samples seeded by position, so a resumed run draws what the uninterrupted one would
+                        SelfCritical.Step s = scst.step(dec, trainBatches, train, imageBatches.get(bi), o.seed() * 1_000_003L + st.epoch * 100_003L + bi);
+                        loss = s.loss();
+                        tokens = s.tokens();
+                        st.epochRewardSum += s.meanReward() * s.samples();
+                        st.epochSamples += s.samples();
+                    } else {
+                        var batch = trainBatches.build(batches.get(bi));
+                        // seeded by position, so a resumed run mixes exactly as the uninterrupted one
+                        batch = ScheduledSampling.mix(dec, batch, ssProb, new java.util.Random(o.seed() * 1_000_003L + st.epoch * 100_003L + bi));
+                        loss = dec.fit(batch);
+                        tokens = batch.tokens();
+                    }
                     if (!Double.isFinite(loss)) {
                         throw new IOException("training diverged: loss is " + loss + " at epoch " + st.epoch + ", batch " + bi
                                 + "; the last good checkpoint (step " + st.step + ") is kept in " + ckpt + ". Try a lower --lr.");
                     }
-                    st.epochLossSum += loss * batch.tokens();
-                    st.epochTokens += batch.tokens();
+                    st.epochLossSum += loss * tokens;
+                    st.epochTokens += tokens;
                     st.batchInEpoch = bi + 1;
                     st.step++;
                     stepsThisProcess++;
                     pb.step();
                     if (st.batchInEpoch % 20 == 0) {
                         double secs = st.epochTrainSeconds + (System.nanoTime() - t0) / 1e9;
-                        pb.setExtraMessage(String.format(" loss %.3f, %.0f tok/s", st.epochLossSum / st.epochTokens, st.epochTokens / secs));
+                        pb.setExtraMessage(scst != null
+                                ? String.format(" reward %.3f, %.1f samples/s", st.epochRewardSum / st.epochSamples, st.epochSamples / secs)
+                                : String.format(" loss %.3f, %.0f tok/s", st.epochLossSum / st.epochTokens, st.epochTokens / secs));
                     }
                     if (o.checkpointEvery() > 0 && st.step % o.checkpointEvery() == 0) {
                         st.epochTrainSeconds += (System.nanoTime() - t0) / 1e9;
@@ -162,7 +209,7 @@ public final class Trainer {
                 }
             }
             st.epochTrainSeconds += (System.nanoTime() - t0) / 1e9;
-            endOfEpoch(st, dec, dev, devBatches, vocab, meta);
+            endOfEpoch(st, dec, dev, devBatches, vocab, meta, init);
             checkpoint(dec, st, ckpt);
             if (st.finished) break;
         }
@@ -173,7 +220,7 @@ public final class Trainer {
     }
 
     private void endOfEpoch(TrainingState st, CaptionDecoder dec, TrainingSet dev, BatchBuilder devBatches, Vocabulary vocab,
-                            FeatureSet.Meta meta) throws IOException {
+                            FeatureSet.Meta meta, ModelBundle init) throws IOException {
         long t0 = System.nanoTime();
         Scores s = evaluate(dec, dev, devBatches, vocab, DecodeOptions.beam(o.devBeam()).withMaxLength(o.maxLength()));
         double decodeSecs = (System.nanoTime() - t0) / 1e9;
@@ -189,6 +236,16 @@ public final class Trainer {
         row.put("decode_seconds", decodeSecs);
         row.put("dev_images", s.images());
         row.put("learning_rate", st.learningRate);
+        if (o.scst() != null) {
+            Scores g = evaluate(dec, dev, devBatches, vocab, DecodeOptions.greedy().withMaxLength(o.maxLength()));
+            row.put("dev_greedy_CIDEr-D", g.get("CIDEr-D"));
+            row.put("dev_greedy_BLEU-4", g.get("BLEU-4"));
+            row.put("train_reward", st.epochRewardSum / Math.max(1, st.epochSamples));
+            row.put("samples_per_s", st.epochSamples / Math.max(1e-9, st.epochTrainSeconds));
+            log.info(String.format("epoch %d (self-critical): mean sampled reward %.4f, %.1f samples/s; dev greedy CIDEr-D %.4f BLEU-4 %.4f",
+                    st.epoch, st.epochRewardSum / Math.max(1, st.epochSamples), st.epochSamples / Math.max(1e-9, st.epochTrainSeconds),
+                    g.get("CIDEr-D"), g.get("BLEU-4")));
+        }
         log.info(String.format("epoch %d: loss %.4f, %.0f tokens/s, %.0f s; dev (beam %d, %d images) CIDEr-D %.4f BLEU-4 %.4f BLEU-1 %.4f ROUGE-L %.4f, decoded in %.1f s",
                 st.epoch, loss, tps, st.epochTrainSeconds, o.devBeam(), s.images(), s.get("CIDEr-D"), s.get("BLEU-4"), s.get("BLEU-1"),
                 s.get("ROUGE-L"), decodeSecs));
@@ -196,7 +253,7 @@ public final class Trainer {
             st.bestScore = s.get("CIDEr-D");
             st.bestEpoch = st.epoch;
             st.epochsWithoutImprovement = 0;
-            ModelBundle.save(o.out(), dec, vocab, meta.encoder(), meta.weightsSha256(), provenance(st, dev, vocab, meta));
+            ModelBundle.save(o.out(), dec, vocab, meta.encoder(), meta.weightsSha256(), provenance(st, dev, vocab, meta, init));
             log.info("epoch {} is the best so far: saved to {}", st.epoch, o.out());
         } else {
             st.epochsWithoutImprovement++;
@@ -214,6 +271,19 @@ public final class Trainer {
         st.epochLossSum = 0;
         st.epochTokens = 0;
         st.epochTrainSeconds = 0;
+        st.epochRewardSum = 0;
+        st.epochSamples = 0;
+    }
+
+    /** The epoch's image batches for self-critical training, in an order fixed by (seed, epoch). */
+    static List<int[]> imageBatches(int images, int perBatch, long seed, int epoch) {
+        List<Integer> order = new ArrayList<>(java.util.stream.IntStream.range(0, images).boxed().toList());
+        java.util.Collections.shuffle(order, new java.util.Random(seed * 1_000_003L + epoch));
+        List<int[]> out = new ArrayList<>();
+        for (int s = 0; s < images; s += perBatch) {
+            out.add(order.subList(s, Math.min(images, s + perBatch)).stream().mapToInt(Integer::intValue).toArray());
+        }
+        return out;
     }
 
     /** Captions the dev images and scores them. */
@@ -260,7 +330,7 @@ public final class Trainer {
         AtomicFiles.writeString(o.out().resolve(LOG_CSV), sb.toString());
     }
 
-    private ObjectNode provenance(TrainingState st, TrainingSet dev, Vocabulary vocab, FeatureSet.Meta meta) {
+    private ObjectNode provenance(TrainingState st, TrainingSet dev, Vocabulary vocab, FeatureSet.Meta meta, ModelBundle init) throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("captioner_version", "0.1.0");
         n.put("created", Instant.now().toString());
@@ -273,6 +343,15 @@ public final class Trainer {
         n.put("encoder_weights_sha256", meta.weightsSha256());
         n.put("features", data.trainFeatures().dir().toString());
         n.set("options", JSON.valueToTree(o));
+        n.put("objective", init == null ? "cross-entropy (teacher forcing)" : "self-critical sequence training (CIDEr-D reward)");
+        if (init != null) {
+            ObjectNode from = n.putObject("scst_init");
+            from.put("model", init.dir().toString());
+            from.put("decoder_sha256", org.captioner.util.Hashing.sha256(init.dir().resolve(ModelBundle.DECODER)));
+            from.put("command", init.training().path("command").asText());
+            from.put("best_epoch", init.training().path("best_epoch").asInt());
+            from.put("dev_CIDEr-D_at_start", st.startScore);
+        }
         n.put("best_epoch", st.bestEpoch);
         n.put("epochs_run", st.epoch);
         n.set("history", JSON.valueToTree(st.history));

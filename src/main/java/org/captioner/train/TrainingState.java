@@ -23,6 +23,9 @@ public final class TrainingState {
     public double epochLossSum = 0;    // running sums of the epoch in progress
     public long epochTokens = 0;
     public double epochTrainSeconds = 0;
+    public double epochRewardSum = 0;  // self-critical training: sum of sampled captions' rewards, and their count
+    public long epochSamples = 0;
+    public double startScore = Double.NaN; // self-critical training: the starting model's dev CIDEr-D
     public boolean finished = false;
     public String decoderFile;         // the checkpoint's parameters (checkpoint/decoder-STEP.zip)
     public List<Map<String, Object>> history = new ArrayList<>();

@@ -102,6 +102,38 @@ class TrainerTest {
         }
     }
 
+    @Test
+    void selfCriticalFineTuningStartsFromAModelRecordsItAndResumes() throws Exception {
+        TinyData.write(dir, 24, 4);
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            Path ce = dir.resolve("ce");
+            new Trainer(options(ce, 2, 0.0, 0), data(fs), "ce").run(false);
+            java.util.function.Function<Path, TrainOptions> scst = out -> new TrainOptions(DecoderType.RNN /* ignored: from --init */, out, 2, 10,
+                    1e-3, 0.8, 5, 1, 20, 42, 2, 3, 16, 32, 0.0, 0, 0, 1.0, ScheduledSampling.OFF,
+                    org.captioner.model.AttentionMap.SPARSEMAX, new ScstOptions(ce, 5, SelfCritical.Baseline.MEAN));
+            Path a = dir.resolve("scst-a"), b = dir.resolve("scst-b");
+            TrainingState st = new Trainer(scst.apply(a), data(fs), "train --scst").run(false);
+            assertTrue(st.finished);
+            ModelBundle m = ModelBundle.load(a);
+            assertEquals(DecoderType.LSTM, m.config().type(), "the decoder of --init");
+            assertEquals("self-critical sequence training (CIDEr-D reward)", m.training().path("objective").asText());
+            assertEquals(ce.toString(), m.training().path("scst_init").path("model").asText());
+            assertTrue(Double.isFinite(m.training().path("scst_init").path("dev_CIDEr-D_at_start").asDouble()));
+            assertEquals(5, m.training().path("options").path("scst").path("samples").asInt());
+            List<String> csv = Files.readAllLines(a.resolve(Trainer.LOG_CSV));
+            assertTrue(csv.get(0).contains("dev_greedy_CIDEr-D") && csv.get(0).contains("train_reward") && csv.get(0).contains("samples_per_s"), csv.get(0));
+            assertEquals(3, csv.size());
+
+            // killed after step 3 (last checkpoint: step 2), resumed: the same parameters as the uninterrupted run
+            Trainer interrupted = new Trainer(scst.apply(b), data(fs), "train --scst");
+            interrupted.stopAfterSteps(3);
+            interrupted.run(false);
+            assertEquals(2, TrainingState.load(b.resolve("checkpoint/state.json")).step);
+            new Trainer(scst.apply(b), data(fs), "train --scst").run(true);
+            assertTrue(params(a).equalsWithEps(params(b), 1e-4), "resumed self-critical run diverged from the uninterrupted one");
+        }
+    }
+
     static INDArray params(Path run) throws IOException {
         return org.captioner.testing.Checkpoints.params(run);
     }
