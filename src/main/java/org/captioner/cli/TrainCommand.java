@@ -68,9 +68,9 @@ public final class TrainCommand implements Callable<Integer> {
             description = {"How attention scores become weights over the grid cells: sparsemax (default: zero weight for",
                     "cells scored far below the best, focused maps) or softmax (Show, Attend and Tell's). See README, train."})
     AttentionMap attentionMap;
-    @Option(names = "--attention-lambda", description = {"Weight of the doubly stochastic attention regulariser,",
-            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: 1 with sparsemax, as the Show-Attend-Tell",
-            "tutorial; 0 with softmax, where it pulls attention towards uniform). See README, train."}) Double lambda;
+    @Option(names = "--attention-lambda", defaultValue = "0", description = {"Weight of the doubly stochastic attention regulariser,",
+            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: ${DEFAULT-VALUE}; 1 is the Show-Attend-Tell",
+            "tutorial's). With fewer words than grid cells it spreads attention out; see README, train."}) double lambda;
     @Option(names = "--ss-start", defaultValue = "0", description = {"Scheduled sampling: first epoch that feeds the model's own words (0 = off).",
             "Then the probability grows by --ss-step every --ss-every epochs up to --ss-max."}) int ssStart;
     @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases (default: ${DEFAULT-VALUE}).") int ssEvery;
@@ -82,11 +82,9 @@ public final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** Measured on MobileNetV2 Flickr8k features (README, train): each map's better regulariser weight. */
     private double attentionLambda() {
-        double l = lambda != null ? lambda : attentionMap == AttentionMap.SPARSEMAX ? 1.0 : 0.0;
-        Options.range(spec, "--attention-lambda", l, 0, 100);
-        return l;
+        Options.range(spec, "--attention-lambda", lambda, 0, 100);
+        return lambda;
     }
 
     static final class AttentionMapConverter implements picocli.CommandLine.ITypeConverter<AttentionMap> {

@@ -11,8 +11,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * With either attention map, and the regulariser off or at the tutorial's lambda 1 averaged over cells (the defaults:
- * softmax 0, sparsemax 1), attention learns to look where the answer is:
+ * With either attention map, and the regulariser off (the default) or at the tutorial's lambda 1 averaged over cells,
+ * attention learns to look where the answer is:
  * a synthetic task whose word at step t is written only in grid cell t (cell 3 holds a distractor word and the
  * image vector says nothing), so only attending to the right cell predicts the word. Before the regulariser was
  * averaged over cells, it outweighed the cross-entropy and held attention near uniform.
