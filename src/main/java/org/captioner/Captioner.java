@@ -46,6 +46,8 @@ public final class Captioner implements AutoCloseable {
     private final ImageDecoder decoder = new ImageDecoder();
     private final ImagePreprocessor preprocessor;
     private final CaptionSearch search;
+    private DynamicBatcher batcher;               // for asyncCaption, created on first use
+    private final Object batcherLock = new Object();
 
     private Captioner(ModelBundle model, ImageEncoder encoder, DecodeOptions options) {
         this.model = model;
@@ -132,12 +134,17 @@ public final class Captioner implements AutoCloseable {
 
     /** Captions preprocessed images [B, 3, H, W] (see {@link ImagePreprocessor}). */
     public List<Caption> captionTensor(INDArray images) {
+        return captionTensor(images, options);
+    }
+
+    /** The same with other decoding options (beam, n-best, sampling) than the builder's. */
+    public List<Caption> captionTensor(INDArray images, DecodeOptions decodeOptions) {
         EncodedBatch enc;
         List<List<Hypothesis>> hyps;
         synchronized (this) {
             enc = encoder.encode(images);
             INDArray grids = model.config().type() == DecoderType.ATTENTION ? enc.grid() : null;
-            hyps = search.generate(enc.vectors(), grids, options);
+            hyps = search.generate(enc.vectors(), grids, decodeOptions);
         }
         List<Caption> out = new ArrayList<>();
         for (List<Hypothesis> nb : hyps) {
@@ -154,6 +161,19 @@ public final class Captioner implements AutoCloseable {
         return new Caption(String.join(" ", words), h.logProb(), words, nbest, h.attention());
     }
 
+    /**
+     * Captions one image in a batch shared with other concurrent callers (a {@link DynamicBatcher} of up to 16 images
+     * gathered for up to 10 ms, created on first use): for services that caption many requests at once.
+     */
+    public java.util.concurrent.CompletableFuture<Caption> asyncCaption(BufferedImage image) {
+        DynamicBatcher b;
+        synchronized (batcherLock) {                  // not the network lock: callers must queue while a batch runs
+            if (batcher == null) batcher = new DynamicBatcher(this, 16, 10, 256, null);
+            b = batcher;
+        }
+        return b.submit(preprocessor.toChw(ImageDecoder.toRgb(image)), options);
+    }
+
     public ImageDecoder imageDecoder() {
         return decoder;
     }
@@ -166,9 +186,15 @@ public final class Captioner implements AutoCloseable {
         return options;
     }
 
+    /** Finishes the shared batch of {@link #asyncCaption} callers, if any. Networks hold off-heap arrays that ND4J frees with the objects. */
     @Override
     public void close() {
-        // Networks hold off-heap arrays that ND4J frees with the objects; nothing else to release.
+        DynamicBatcher b;
+        synchronized (batcherLock) {
+            b = batcher;
+            batcher = null;
+        }
+        if (b != null) b.close();
     }
 
     /** Options: beam width, n-best, sampling, maximum length, encoder weights. */
