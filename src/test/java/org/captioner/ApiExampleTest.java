@@ -39,7 +39,7 @@ class ApiExampleTest {
 
     @Test
     void readmeExampleCompilesAndRunsInAUsersProject(@TempDir Path tmp) throws Exception {
-        Path weights = SharedData.squeezenetWeights();
+        Path weights = SharedData.mobilenetWeights();                    // the default model's encoder
         Path coco = SharedData.require("data/coco/val2017");
         String dependency = readmeBlock("pom"), program = readmeBlock("java");
 
@@ -80,11 +80,13 @@ class ApiExampleTest {
                 "-Dexec.mainClass=example.CaptionPhotos", "-Dexec.args=" + args);
         // Maven's own lines and colour codes aside, stdout is the program's
         List<String> lines = out.replaceAll("\u001B\\[[0-9;]*m", "").lines().filter(l -> !l.isBlank() && !l.startsWith("[")).toList();
-        // first caption with its score, two n-best lines, then one caption per photo
-        assertEquals(1 + 2 + photos.size(), lines.size(), out);
+        // first caption with its score, two n-best lines, the attention line, then one caption per photo
+        assertEquals(1 + 2 + 1 + photos.size(), lines.size(), out);
         assertTrue(lines.get(0).matches("[a-z ]+ {2}\\(log p -\\d+\\.\\d+\\)"), lines.get(0));
         assertTrue(lines.get(1).startsWith("  n-best: ") && lines.get(2).startsWith("  n-best: "), out);
-        assertEquals(lines.get(0).replaceAll(" {2}\\(log p .*", ""), lines.get(3), "the same photo gets the same caption");
+        int words = lines.get(0).replaceAll(" {2}\\(log p .*", "").split(" ").length;
+        assertEquals("  attention: " + (words + 1) + " maps of 49 cells", lines.get(3), "one map per word and <end>");
+        assertEquals(lines.get(0).replaceAll(" {2}\\(log p .*", ""), lines.get(4), "the same photo gets the same caption");
     }
 
     private static void jar(Path classes, Path jar) throws IOException {

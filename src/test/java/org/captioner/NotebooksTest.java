@@ -48,7 +48,7 @@ class NotebooksTest {
     @Test
     void notebooksExecuteHeadless(@TempDir Path out) throws Exception {
         SharedData.require("data/flickr8k/Flickr8k.token.txt");
-        SharedData.squeezenetWeights();
+        SharedData.mobilenetWeights();                                  // the default model's encoder
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "skipped: no /usr/bin/python3 for Jupyter");
         ProcessBuilder pb = new ProcessBuilder("bash", NOTEBOOKS.resolve("run.sh").toString(), "--out", out.toString())
                 .redirectErrorStream(true);

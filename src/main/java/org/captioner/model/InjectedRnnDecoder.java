@@ -133,18 +133,23 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
                 new INDArray[] {b.mask(), null}, new INDArray[] {b.mask()});
     }
 
-    /**
-     * The gradient of the mean cross-entropy per target token (as PyTorch's CrossEntropyLoss), flattened in
-     * the graph's parameter order; a view DL4J's updater works in. DL4J's own loss gradient is the sum over
-     * all target tokens (its updater divides by the batch size later), so it is divided by the token count here.
-     */
-    synchronized Gradient tokenMeanGradient(CaptionBatch batch) {
+    /** A teacher-forced forward and backward pass of the graph on a batch (sum of the output layer's loss). */
+    private void computeGradientAndScore(CaptionBatch batch) {
         graph.rnnClearPreviousState();
         graph.setInputs(batch.inputs(), batch.vectors());
         graph.setLabels(batch.targets());
         graph.setLayerMaskArrays(new INDArray[] {batch.mask(), null}, new INDArray[] {batch.mask()});
         graph.computeGradientAndScore();
         graph.clearLayerMaskArrays();
+    }
+
+    /**
+     * The gradient of the mean cross-entropy per target token (as PyTorch's CrossEntropyLoss), flattened in
+     * the graph's parameter order; a view DL4J's updater works in. DL4J's own loss gradient is the sum over
+     * all target tokens (its updater divides by the batch size later), so it is divided by the token count here.
+     */
+    synchronized Gradient tokenMeanGradient(CaptionBatch batch) {
+        computeGradientAndScore(batch);
         Gradient g = graph.gradient();
         g.gradient().divi(batch.tokens());
         return g;
@@ -188,12 +193,7 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         outConf.setLossFn(new WeightedTokenLoss(Nd4j.create(rows, new long[] {(long) n * steps, 1}, 'c')));
         outConf.setIDropout(null);
         try {
-            graph.rnnClearPreviousState();
-            graph.setInputs(batch.inputs(), batch.vectors());
-            graph.setLabels(batch.targets());
-            graph.setLayerMaskArrays(new INDArray[] {batch.mask(), null}, new INDArray[] {batch.mask()});
-            graph.computeGradientAndScore();
-            graph.clearLayerMaskArrays();
+            computeGradientAndScore(batch);
         } finally {
             outConf.setLossFn(loss);
             outConf.setIDropout(dropout);

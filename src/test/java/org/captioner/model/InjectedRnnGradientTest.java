@@ -17,19 +17,17 @@ import static org.junit.jupiter.api.Assertions.*;
  * Guards the scaling of DL4J's summed loss gradient in {@link InjectedRnnDecoder#tokenMeanGradient}.
  */
 class InjectedRnnGradientTest {
-    @ParameterizedTest
-    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
-    void gradientIsThatOfTheMeanTokenLoss(DecoderType type) {
-        NativeSetup.init();
-        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.0, 10, 0, 0, 0);
-        InjectedRnnDecoder d = InjectedRnnDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
-        // two captions of different lengths: the second is padded for its last step; 5 target tokens
+    /** Two captions of different lengths (the second padded for its last step), 5 target tokens. */
+    static CaptionBatch batch() {
         INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
         INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
         INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
         INDArray vectors = Nd4j.create(new double[] {0.5, -1, 2, 0.1, 0.3, 1, 0, -0.4, 0.8, 1.5}, new long[] {2, 5}, 'c');
-        CaptionBatch b = new CaptionBatch(in, tgt, mask, vectors, null, 5);
-        INDArray analytic = d.tokenMeanGradient(b).gradient().dup();
+        return new CaptionBatch(in, tgt, mask, vectors, null, 5);
+    }
+
+    /** Compares {@code analytic} with central differences of {@code loss} on 60 random parameters. */
+    static void checkAgainstFiniteDifferences(InjectedRnnDecoder d, INDArray analytic, java.util.function.DoubleSupplier loss) {
         INDArray params = d.graph().params();
         Random r = new Random(7);
         double eps = 1e-6;
@@ -38,9 +36,9 @@ class InjectedRnnGradientTest {
             long idx = (long) (r.nextDouble() * params.length());
             double orig = params.getDouble(idx);
             params.putScalar(idx, orig + eps);
-            double up = d.loss(b);
+            double up = loss.getAsDouble();
             params.putScalar(idx, orig - eps);
-            double down = d.loss(b);
+            double down = loss.getAsDouble();
             params.putScalar(idx, orig);
             double numeric = (up - down) / (2 * eps), a = analytic.getDouble(idx);
             if (Math.abs(numeric) + Math.abs(a) < 1e-9) continue;
@@ -50,6 +48,16 @@ class InjectedRnnGradientTest {
         assertTrue(checked > 20, "too few non-zero gradient entries checked: " + checked);
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
+    void gradientIsThatOfTheMeanTokenLoss(DecoderType type) {
+        NativeSetup.init();
+        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.0, 10, 0, 0, 0);
+        InjectedRnnDecoder d = InjectedRnnDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
+        CaptionBatch b = batch();
+        checkAgainstFiniteDifferences(d, d.tokenMeanGradient(b).gradient().dup(), () -> d.loss(b));
+    }
+
     /** The policy-gradient loss of self-critical training: per-step weights (some negative), dropout on but unused. */
     @ParameterizedTest
     @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
@@ -57,31 +65,9 @@ class InjectedRnnGradientTest {
         NativeSetup.init();
         DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.5, 10, 0, 0, 0);
         InjectedRnnDecoder d = InjectedRnnDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
-        INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
-        INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
-        INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
-        INDArray vectors = Nd4j.create(new double[] {0.5, -1, 2, 0.1, 0.3, 1, 0, -0.4, 0.8, 1.5}, new long[] {2, 5}, 'c');
-        CaptionBatch b = new CaptionBatch(in, tgt, mask, vectors, null, 5);
+        CaptionBatch b = batch();
         float[] w = {0.4f, 0.4f, 0.4f, -0.7f, -0.7f, 3f};                 // the padding step's weight must be ignored
-        INDArray analytic = d.weightedGradient(b, w).gradient().dup();
-        INDArray params = d.graph().params();
-        Random r = new Random(7);
-        double eps = 1e-6;
-        int checked = 0;
-        for (int k = 0; k < 60; k++) {
-            long idx = (long) (r.nextDouble() * params.length());
-            double orig = params.getDouble(idx);
-            params.putScalar(idx, orig + eps);
-            double up = weightedLoss(d, b, w);
-            params.putScalar(idx, orig - eps);
-            double down = weightedLoss(d, b, w);
-            params.putScalar(idx, orig);
-            double numeric = (up - down) / (2 * eps), a = analytic.getDouble(idx);
-            if (Math.abs(numeric) + Math.abs(a) < 1e-9) continue;
-            assertEquals(numeric, a, 1e-6 * Math.max(1, Math.abs(numeric)), "parameter " + idx);
-            checked++;
-        }
-        assertTrue(checked > 20, "too few non-zero gradient entries checked: " + checked);
+        checkAgainstFiniteDifferences(d, d.weightedGradient(b, w).gradient().dup(), () -> weightedLoss(d, b, w));
     }
 
     /** sum over real steps of w * -log p(target), from the teacher-forced probabilities (no dropout). */
