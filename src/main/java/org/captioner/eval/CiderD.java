@@ -26,38 +26,11 @@ public final class CiderD {
     private record Vec(List<Map<String, Double>> vec, double[] norm, int length) {
     }
 
+    /** Each hypothesis against its image's references, document frequencies over the evaluated set's references. */
     public static double[] perImage(List<String> hypotheses, List<List<String>> references) {
-        int m = hypotheses.size();
-        List<Map<String, Integer>> tests = new ArrayList<>(m);
-        List<List<Map<String, Integer>>> refs = new ArrayList<>(m);
-        Map<String, Double> df = new HashMap<>();
-        for (int i = 0; i < m; i++) {
-            tests.add(NGrams.count(NGrams.words(hypotheses.get(i)), N));
-            List<Map<String, Integer>> rs = new ArrayList<>();
-            Set<String> seen = new HashSet<>();
-            for (String r : references.get(i)) {
-                Map<String, Integer> c = NGrams.count(NGrams.words(r), N);
-                rs.add(c);
-                seen.addAll(c.keySet());
-            }
-            refs.add(rs);
-            for (String g : seen) df.merge(g, 1.0, Double::sum);
-        }
-        double refLen = Math.log(m);
-        double[] scores = new double[m];
-        for (int i = 0; i < m; i++) {
-            Vec hyp = toVec(tests.get(i), df, refLen);
-            double[] score = new double[N];
-            for (Map<String, Integer> r : refs.get(i)) {
-                Vec ref = toVec(r, df, refLen);
-                double[] s = sim(hyp, ref);
-                for (int n = 0; n < N; n++) score[n] += s[n];
-            }
-            double mean = 0;
-            for (double v : score) mean += v;
-            mean /= N;
-            scores[i] = mean / refs.get(i).size() * 10.0;
-        }
+        Corpus corpus = new Corpus(references, false);
+        double[] scores = new double[hypotheses.size()];
+        for (int i = 0; i < scores.length; i++) scores[i] = corpus.score(i, hypotheses.get(i));
         return scores;
     }
 
@@ -72,9 +45,13 @@ public final class CiderD {
         private final double refLen;
         private final List<List<Vec>> refs = new ArrayList<>();
 
-        /** {@code references.get(i)}: the reference captions of image i. */
+        /** {@code references.get(i)}: the reference captions of image i (at least 2 images: with one, every score is 0). */
         public Corpus(List<List<String>> references) {
-            if (references.size() < 2) throw new IllegalArgumentException("CIDEr-D needs the references of at least 2 images");
+            this(references, true);
+        }
+
+        private Corpus(List<List<String>> references, boolean atLeastTwo) {
+            if (atLeastTwo && references.size() < 2) throw new IllegalArgumentException("CIDEr-D needs the references of at least 2 images");
             List<List<Map<String, Integer>>> counts = new ArrayList<>();
             for (List<String> rs : references) {
                 List<Map<String, Integer>> cs = new ArrayList<>();

@@ -26,6 +26,20 @@ public final class PtbTokenizer {
     private PtbTokenizer() {
     }
 
+    /** Tokenizes groups of sentences (e.g. each image's references) in one pass; the result keeps the grouping. */
+    public static List<List<String>> tokenizeGroups(List<List<String>> groups) {
+        List<String> flat = new ArrayList<>();
+        for (List<String> g : groups) flat.addAll(g);
+        List<String> tok = tokenize(flat);
+        List<List<String>> out = new ArrayList<>(groups.size());
+        int pos = 0;
+        for (List<String> g : groups) {
+            out.add(tok.subList(pos, pos + g.size()));
+            pos += g.size();
+        }
+        return out;
+    }
+
     /** Tokenizes each sentence; result i is sentence i's tokens joined by single spaces. */
     public static List<String> tokenize(List<String> sentences) {
         StringBuilder all = new StringBuilder();

@@ -40,16 +40,10 @@ public record Scores(List<String> imageKeys, Map<String, Double> corpus, Map<Str
 
     /** Tokenizes with the PTB tokenizer (as coco-caption does for both sides), then scores. */
     public static Scores of(List<String> keys, List<String> rawHypotheses, List<List<String>> rawReferences) {
-        List<String> flat = new java.util.ArrayList<>(rawHypotheses);
-        for (List<String> r : rawReferences) flat.addAll(r);
-        List<String> tok = PtbTokenizer.tokenize(flat);
-        int pos = rawHypotheses.size();
-        List<List<String>> refs = new java.util.ArrayList<>();
-        for (List<String> r : rawReferences) {
-            refs.add(tok.subList(pos, pos + r.size()));
-            pos += r.size();
-        }
-        return ofTokenized(keys, tok.subList(0, rawHypotheses.size()), refs);
+        List<List<String>> groups = new java.util.ArrayList<>(List.of(rawHypotheses));
+        groups.addAll(rawReferences);
+        List<List<String>> tok = PtbTokenizer.tokenizeGroups(groups);           // one tokenizer pass for both sides
+        return ofTokenized(keys, tok.get(0), tok.subList(1, tok.size()));
     }
 
     static double mean(double[] xs) {

@@ -9,9 +9,6 @@ import java.nio.file.Path;
 public record ScstOptions(Path init, int samples, SelfCritical.Baseline baseline) {
     public ScstOptions {
         if (init == null) throw new IllegalArgumentException("--scst needs --init MODEL (the cross-entropy model to fine-tune)");
-        if (samples < 1 || samples > 50) throw new IllegalArgumentException("--scst-samples must be in [1, 50], got " + samples);
-        if (samples < 2 && baseline == SelfCritical.Baseline.MEAN) {
-            throw new IllegalArgumentException("--scst-baseline mean needs --scst-samples >= 2 (it averages the other samples)");
-        }
+        SelfCritical.check(samples, baseline);
     }
 }

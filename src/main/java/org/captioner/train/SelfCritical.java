@@ -53,22 +53,20 @@ public final class SelfCritical {
 
     /** {@code references.get(i)}: the raw reference captions of training image i (PTB-tokenized here, as evaluation does). */
     public SelfCritical(List<List<String>> references, Vocabulary vocab, int samples, Baseline baseline, int maxLength) {
-        if (samples < 2 && baseline == Baseline.MEAN) throw new IllegalArgumentException("the mean baseline needs --scst-samples >= 2");
-        if (samples < 1) throw new IllegalArgumentException("--scst-samples must be >= 1");
-        List<String> flat = new ArrayList<>();
-        for (List<String> rs : references) flat.addAll(rs);
-        List<String> tok = PtbTokenizer.tokenize(flat);
-        List<List<String>> refs = new ArrayList<>(references.size());
-        int k = 0;
-        for (List<String> rs : references) {
-            refs.add(new ArrayList<>(tok.subList(k, k + rs.size())));
-            k += rs.size();
-        }
-        this.corpus = new CiderD.Corpus(refs);
+        check(samples, baseline);
+        this.corpus = new CiderD.Corpus(PtbTokenizer.tokenizeGroups(references));
         this.vocab = vocab;
         this.samples = samples;
         this.baseline = baseline;
         this.maxLength = maxLength;
+    }
+
+    /** The sample count and baseline make sense together (at most 50 samples; the mean baseline needs 2). */
+    static void check(int samples, Baseline baseline) {
+        if (samples < 1 || samples > 50) throw new IllegalArgumentException("--scst-samples must be in [1, 50], got " + samples);
+        if (samples < 2 && baseline == Baseline.MEAN) {
+            throw new IllegalArgumentException("--scst-baseline mean needs --scst-samples >= 2 (it averages the other samples)");
+        }
     }
 
     /** The reward of a caption (token ids) for training image {@code image}. */

@@ -170,17 +170,16 @@ public final class Trainer {
                 for (int bi = st.batchInEpoch; bi < nBatches; bi++) {
                     double loss;
                     long tokens;
+                    // seeded by position, so a resumed run samples or mixes exactly as the uninterrupted one
+                    long positionSeed = o.seed() * 1_000_003L + st.epoch * 100_003L + bi;
                     if (scst != null) {
-                        // samples seeded by position, so a resumed run draws what the uninterrupted one would
-                        SelfCritical.Step s = scst.step(dec, trainBatches, train, imageBatches.get(bi), o.seed() * 1_000_003L + st.epoch * 100_003L + bi);
+                        SelfCritical.Step s = scst.step(dec, trainBatches, train, imageBatches.get(bi), positionSeed);
                         loss = s.loss();
                         tokens = s.tokens();
                         st.epochRewardSum += s.meanReward() * s.samples();
                         st.epochSamples += s.samples();
                     } else {
-                        var batch = trainBatches.build(batches.get(bi));
-                        // seeded by position, so a resumed run mixes exactly as the uninterrupted one
-                        batch = ScheduledSampling.mix(dec, batch, ssProb, new java.util.Random(o.seed() * 1_000_003L + st.epoch * 100_003L + bi));
+                        var batch = ScheduledSampling.mix(dec, trainBatches.build(batches.get(bi)), ssProb, new java.util.Random(positionSeed));
                         loss = dec.fit(batch);
                         tokens = batch.tokens();
                     }
@@ -238,13 +237,13 @@ public final class Trainer {
         row.put("learning_rate", st.learningRate);
         if (o.scst() != null) {
             Scores g = evaluate(dec, dev, devBatches, vocab, DecodeOptions.greedy().withMaxLength(o.maxLength()));
+            double reward = st.epochRewardSum / Math.max(1, st.epochSamples), samplesPerS = st.epochSamples / Math.max(1e-9, st.epochTrainSeconds);
             row.put("dev_greedy_CIDEr-D", g.get("CIDEr-D"));
             row.put("dev_greedy_BLEU-4", g.get("BLEU-4"));
-            row.put("train_reward", st.epochRewardSum / Math.max(1, st.epochSamples));
-            row.put("samples_per_s", st.epochSamples / Math.max(1e-9, st.epochTrainSeconds));
+            row.put("train_reward", reward);
+            row.put("samples_per_s", samplesPerS);
             log.info(String.format("epoch %d (self-critical): mean sampled reward %.4f, %.1f samples/s; dev greedy CIDEr-D %.4f BLEU-4 %.4f",
-                    st.epoch, st.epochRewardSum / Math.max(1, st.epochSamples), st.epochSamples / Math.max(1e-9, st.epochTrainSeconds),
-                    g.get("CIDEr-D"), g.get("BLEU-4")));
+                    st.epoch, reward, samplesPerS, g.get("CIDEr-D"), g.get("BLEU-4")));
         }
         log.info(String.format("epoch %d: loss %.4f, %.0f tokens/s, %.0f s; dev (beam %d, %d images) CIDEr-D %.4f BLEU-4 %.4f BLEU-1 %.4f ROUGE-L %.4f, decoded in %.1f s",
                 st.epoch, loss, tps, st.epochTrainSeconds, o.devBeam(), s.images(), s.get("CIDEr-D"), s.get("BLEU-4"), s.get("BLEU-1"),
