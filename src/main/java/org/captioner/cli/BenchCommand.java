@@ -20,14 +20,14 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
         subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class, BenchCommand.Latency.class,
-                BenchCommand.Attention.class})
+                BenchCommand.Attention.class, BenchServeCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, decoder, evaluate, latency");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "choose a benchmark: encoder, decoder, evaluate, latency, attention, serve");
     }
 
     @Command(name = "encoder", mixinStandardHelpOptions = true,

@@ -8,6 +8,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.Caption;
+import org.captioner.CaptionJson;
 import org.captioner.Captioner;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.image.ImageBatchLoader;
@@ -300,26 +301,7 @@ public final class CaptionCommand implements Callable<Integer> {
                 default -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("image", image);
-                    m.put("caption", c.text());
-                    m.put("score", c.score());
-                    if (withNbest) {
-                        List<Map<String, Object>> nb = new ArrayList<>();
-                        for (Caption x : c.nbest()) {
-                            Map<String, Object> e = new LinkedHashMap<>();             // fixed key order: runs compare byte for byte
-                            e.put("caption", x.text());
-                            e.put("score", x.score());
-                            nb.add(e);
-                        }
-                        m.put("nbest", nb);
-                    }
-                    if (withAttention && !c.attention().isEmpty()) {
-                        Map<String, Object> att = new LinkedHashMap<>();
-                        List<String> words = new ArrayList<>(c.tokens());
-                        words.add("<end>");
-                        att.put("words", words);
-                        att.put("maps", c.attention());
-                        m.put("attention", att);
-                    }
+                    CaptionJson.fields(m, c, withNbest, withAttention);
                     w.write(JSON.writeValueAsString(m) + "\n");
                 }
             }

@@ -37,14 +37,26 @@ import java.util.List;
 public final class ImageDecoder {
     /** Decoded images are subsampled at read time until both sides fit under this (pixels). */
     private final int maxDecodedSide;
+    /** Images whose header declares more pixels than this are refused before any pixel is decoded. */
+    private final long maxPixels;
 
     public ImageDecoder() {
         this(2048);
     }
 
     public ImageDecoder(int maxDecodedSide) {
+        this(maxDecodedSide, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@code maxPixels}: a limit on width x height as the file's header declares them (a decompression bomb: a few
+     * kilobytes of PNG that claim 100,000 x 100,000 pixels), checked before the pixels are read.
+     */
+    public ImageDecoder(int maxDecodedSide, long maxPixels) {
         if (maxDecodedSide < 16) throw new IllegalArgumentException("maxDecodedSide must be >= 16");
+        if (maxPixels < 1) throw new IllegalArgumentException("maxPixels must be >= 1");
         this.maxDecodedSide = maxDecodedSide;
+        this.maxPixels = maxPixels;
         ImageIO.setUseCache(false); // no temp files for streams
     }
 
@@ -95,6 +107,7 @@ public final class ImageDecoder {
                 reader.addIIOReadWarningListener((IIOReadWarningListener) (src, w) -> warnings.add(w));
                 int w = reader.getWidth(0), h = reader.getHeight(0);
                 if (w <= 0 || h <= 0) throw new ImageLoadException("image has no pixels (" + w + "x" + h + ")");
+                if ((long) w * h > maxPixels) throw new ImageTooLargeException(w, h, maxPixels);
                 ImageReadParam param = reader.getDefaultReadParam();
                 int sub = 1;
                 while (Math.max(w, h) / sub > maxDecodedSide) sub++;

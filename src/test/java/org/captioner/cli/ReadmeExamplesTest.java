@@ -73,4 +73,99 @@ class ReadmeExamplesTest {
             assertTrue(n.has("caption") && n.get("caption").asText().split(" ").length >= 2, line);
         }
     }
+
+    /** The lines of the README's bash blocks in the section under the given heading (up to the next heading). */
+    static List<String> bashLinesUnder(String heading) throws Exception {
+        List<String> lines = Files.readAllLines(ROOT.resolve("README.md"));
+        int h = lines.indexOf(heading);
+        assertTrue(h >= 0, "README has no heading " + heading);
+        List<String> out = new java.util.ArrayList<>();
+        boolean in = false;
+        for (String l : lines.subList(h + 1, lines.size())) {
+            if (!in && l.startsWith("#")) break;
+            if (l.equals("```bash")) in = true;
+            else if (in && l.equals("```")) in = false;
+            else if (in) out.add(l);
+        }
+        return out;
+    }
+
+    /**
+     * The README's serve section as written: its command through ./captioner (on a free port), each curl example
+     * against it with real photos, the page, then SIGTERM: a graceful stop with exit code 0.
+     */
+    @Test
+    void serveSectionWorksAsWritten() throws Exception {
+        SharedData.require("weights");
+        Path coco = SharedData.require("data/coco/val2017");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
+                "skipped: README paths assume ../shared beside the checkout");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        String start = bashLinesUnder("### `serve`: captions over HTTP").get(0).replaceAll("\\s*#.*", "").replace("--port 8080", "--port " + port);
+        assertTrue(start.contains("./captioner serve"), start);
+        Process server = new ProcessBuilder("bash", "-c", start.replace("./captioner", "exec ./captioner")).directory(ROOT.toFile()).redirectErrorStream(true).start();
+        try {
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            StringBuilder log = new StringBuilder();
+            boolean serving = false;
+            for (String l; !serving && (l = in.readLine()) != null; ) {
+                log.append(l).append('\n');
+                serving = l.startsWith("serving on http://127.0.0.1:" + port + "/");
+            }
+            assertTrue(serving && server.isAlive(), "serve did not start: " + start + "\n" + log);
+            Thread drain = new Thread(() -> {                          // keep reading its logs so it never blocks
+                try {
+                    in.transferTo(java.io.Writer.nullWriter());
+                } catch (java.io.IOException ignored) {
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+            List<Path> photos;
+            try (var st = Files.list(coco)) {
+                photos = st.filter(f -> f.toString().endsWith(".jpg")).sorted().limit(3).toList();
+            }
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            int curls = 0;
+            for (String line : bashLinesUnder("### `serve`: captions over HTTP")) {
+                if (!line.startsWith("curl ")) continue;
+                String cmd = line.replaceAll("\\s+#.*", "").replace("8080", String.valueOf(port)).replace("@photo.jpg", "@" + photos.get(0))
+                        .replace("@a.jpg", "@" + photos.get(1)).replace("@b.png", "@" + photos.get(2));
+                Process c = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
+                String out = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(c.waitFor(2, TimeUnit.MINUTES));
+                assertEquals(0, c.exitValue(), cmd + ": " + out);
+                curls++;
+                if (cmd.contains("/metrics")) {
+                    assertTrue(out.contains("captioner_requests_total"), out);
+                    continue;
+                }
+                var n = json.readTree(out);
+                if (cmd.contains("/v1/captions") && cmd.contains("-F ")) {
+                    assertEquals(2, n.size(), out);
+                    for (var item : n) assertTrue(item.get("caption").asText().split(" ").length >= 2, out);
+                } else if (cmd.contains("/v1/captions")) {
+                    assertEquals(2, n.get("nbest").size(), out);
+                    assertEquals("[7,7]", n.get("attention").get("grid").toString(), "the default model attends over 7 x 7 cells");
+                } else if (cmd.contains("/healthz")) {
+                    assertEquals("ready", n.get("status").asText());
+                } else if (cmd.contains("/v1/model")) {
+                    assertEquals("attention", n.get("decoder").asText());
+                }
+            }
+            assertEquals(5, curls, "the README's five curl examples ran");
+            var page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + port + "/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("app.js"));
+            server.destroy();                                          // SIGTERM: drain and exit 0
+            assertTrue(server.waitFor(60, TimeUnit.SECONDS), "stopped after SIGTERM");
+            assertEquals(0, server.exitValue());
+        } finally {
+            server.destroyForcibly();
+        }
+    }
 }

@@ -1,0 +1,91 @@
+package org.captioner.cli;
+
+import org.captioner.Captioner;
+import org.captioner.encoder.NativeSetup;
+import org.captioner.serve.CaptionServer;
+import org.captioner.serve.ServeOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code captioner serve}: the HTTP service (see {@link CaptionServer}); runs until SIGTERM or Ctrl-C, then drains. */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Serve captions over HTTP: POST /v1/captions, a page to try it at /, /healthz, /v1/model, /metrics, /openapi.json."})
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
+    @Option(names = "--weights", description = "Encoder weights file (default: as for caption).") Path weights;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for all).") String host;
+    @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port).") int port;
+    @Option(names = "--beam", defaultValue = "3", description = "Default beam width (requests may ask for another).") int beam;
+    @Option(names = "--length-alpha", description = "Beam length normalisation (default: the model's recommended value).") Double lengthAlpha;
+    @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call (default: ${DEFAULT-VALUE}).") int maxBatch;
+    @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch (default: ${DEFAULT-VALUE}).") int maxWaitMs;
+    @Option(names = "--max-bytes", defaultValue = "20MB", description = "Largest request body, e.g. 20MB, 512KB (default: ${DEFAULT-VALUE}).") String maxBytes;
+    @Option(names = "--max-pixels", defaultValue = "50M", description = "Largest image (width x height as its header declares), e.g. 50M (default: ${DEFAULT-VALUE}).") String maxPixels;
+    @Option(names = "--queue", defaultValue = "64", description = "Images that may wait for the network; beyond, 503 (default: ${DEFAULT-VALUE}).") int queue;
+    @Option(names = "--threads", defaultValue = "16", description = "HTTP worker threads (default: ${DEFAULT-VALUE}).") int threads;
+    @Option(names = "--timeout-ms", defaultValue = "60000", description = "Longest a request waits for its caption (default: ${DEFAULT-VALUE}).") int timeoutMs;
+    @Option(names = "--token-file", description = "Require 'Authorization: Bearer <token>' on /v1 and /metrics, the token being this file's content.") Path tokenFile;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Options.positive(spec, "--beam", beam);
+        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
+        String token = null;
+        if (tokenFile != null) {
+            if (!Files.isReadable(tokenFile)) throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile + " cannot be read");
+            token = Files.readString(tokenFile).trim();
+            if (token.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile + " is empty");
+        }
+        ServeOptions o;
+        try {
+            o = new ServeOptions(host, port, maxBatch, maxWaitMs, size("--max-bytes", maxBytes, 1024), size("--max-pixels", maxPixels, 1000),
+                    queue, threads, timeoutMs, token);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        NativeSetup.init();
+        Captioner.Builder b = Captioner.builder().beam(beam).weights(weights);
+        if (lengthAlpha != null) b.lengthAlpha(lengthAlpha);
+        Captioner captioner = b.build(model != null ? model : Captioner.defaultModel());
+        CaptionServer server = CaptionServer.start(captioner, o);
+        spec.commandLine().getOut().println("serving on http://" + o.host() + ":" + server.port() + "/  (Ctrl-C to stop)");
+        spec.commandLine().getOut().flush();
+        CountDownLatch stop = new CountDownLatch(1);
+        // SIGTERM / Ctrl-C: refuse new requests, let those in flight finish, then exit 0. Signal handlers (not a
+        // shutdown hook) so that the drain happens before the JVM starts shutting down and the exit code is ours.
+        for (String sig : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
+            } catch (IllegalArgumentException e) {
+                // the signal is not available here (or reserved by the JVM): Ctrl-C then ends the JVM at once
+            }
+        }
+        stop.await();
+        spec.commandLine().getErr().println("stopping: finishing the requests in flight");
+        server.shutdown(30_000);
+        captioner.close();
+        return Main.EXIT_OK;
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([KMGT]?)(I?B)?", Pattern.CASE_INSENSITIVE);
+
+    /** "20MB", "512kb", "50M", "1000": {@code unit} is 1024 for bytes, 1000 for pixel counts. */
+    private long size(String name, String v, long unit) {
+        Matcher m = SIZE.matcher(v.trim());
+        if (!m.matches()) throw new CommandLine.ParameterException(spec.commandLine(), name + ": '" + v + "' is not a size like 20MB or 50M");
+        int power = "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+        return (long) (Double.parseDouble(m.group(1)) * Math.pow(unit, power));
+    }
+}

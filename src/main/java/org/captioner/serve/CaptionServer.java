@@ -1,0 +1,434 @@
+package org.captioner.serve;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.UploadedFile;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.json.JavalinJackson;
+import org.captioner.Caption;
+import org.captioner.CaptionJson;
+import org.captioner.Captioner;
+import org.captioner.DynamicBatcher;
+import org.captioner.decode.DecodeOptions;
+import org.captioner.image.ImageDecoder;
+import org.captioner.image.ImageLoadException;
+import org.captioner.image.ImageTooLargeException;
+import org.captioner.model.DecoderType;
+import org.captioner.model.ModelBundle;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code captioner serve}: captions over HTTP on Javalin (Jetty). A request's images are read (bounded), decoded on
+ * the HTTP worker threads (header-checked against the pixel limit first), preprocessed for the model's encoder and
+ * handed to a {@link DynamicBatcher}, which joins concurrent requests into one encoder + beam-search call; the answer
+ * is the same JSON object the CLI writes per image ({@link CaptionJson}). Every failure is a JSON error with its status
+ * ({@link ApiError}); /metrics counts them by kind.
+ */
+public final class CaptionServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CaptionServer.class);
+    private static final Set<String> OPTIONS = Set.of("beam", "nbest", "sample", "temperature", "attention", "seed");
+    private static final int MAX_BEAM = 20;
+
+    private final Captioner captioner;
+    private final ServeOptions o;
+    private final DynamicBatcher batcher;
+    private final ImageDecoder decoder;
+    private final ServerMetrics metrics;
+    private final ObjectMapper json = new ObjectMapper();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final byte[] token;
+    private final boolean attentionModel;
+    private volatile boolean draining;
+    private final Javalin app;
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, Long> batchSizes = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    private CaptionServer(Captioner captioner, ServeOptions o) {
+        this.captioner = captioner;
+        this.o = o;
+        this.token = o.token() == null ? null : o.token().getBytes(StandardCharsets.UTF_8);
+        this.attentionModel = captioner.model().config().type() == DecoderType.ATTENTION;
+        this.decoder = new ImageDecoder(2048, o.maxPixels());
+        ServerMetrics[] m = new ServerMetrics[1];
+        this.batcher = new DynamicBatcher(captioner, o.maxBatch(), o.maxWaitMs(), o.queue(), n -> {
+            m[0].batchSize.observe(n);
+            batchSizes.merge(n, 1L, Long::sum);
+        });
+        this.metrics = m[0] = new ServerMetrics(batcher::queueDepth, inFlight::get);
+        this.app = Javalin.create(cfg -> {
+            cfg.showJavalinBanner = false;
+            cfg.startupWatcherEnabled = false;
+            cfg.jsonMapper(new JavalinJackson(json, false));
+            cfg.http.maxRequestSize = o.maxBytes();
+            cfg.http.disableCompression();                            // JSON answers are small; images are not compressible
+            cfg.jetty.multipartConfig.maxFileSize(o.maxBytes(), SizeUnit.BYTES);
+            cfg.jetty.multipartConfig.maxTotalRequestSize(o.maxBytes(), SizeUnit.BYTES);
+            cfg.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(o.maxBytes(), 64 * ServeOptions.MB), SizeUnit.BYTES);
+            // request workers plus what Jetty's acceptor and selectors take
+            QueuedThreadPool pool = new QueuedThreadPool(o.threads() + 4, 2);
+            pool.setName("captioner-http");
+            cfg.jetty.threadPool = pool;
+            cfg.jetty.addConnector((server, http) -> {
+                ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(http));
+                c.setHost(o.host());
+                c.setPort(o.port());
+                c.setIdleTimeout(30_000);                             // a client that stops sending is dropped
+                return c;
+            });
+            cfg.staticFiles.add(s -> {
+                s.hostedPath = "/";
+                s.directory = "/org/captioner/serve/web";
+                s.location = Location.CLASSPATH;
+            });
+        });
+        app.before(this::guard);
+        app.get("/healthz", this::health);
+        app.get("/v1/model", ctx -> ctx.json(modelInfo()));
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+        app.get("/openapi.json", ctx -> {
+            try (InputStream in = CaptionServer.class.getResourceAsStream("openapi.json")) {
+                ctx.contentType("application/json").result(in.readAllBytes());
+            }
+        });
+        app.post("/v1/captions", this::captions);
+        app.exception(ApiError.class, (e, ctx) -> error(ctx, e));
+        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, new ApiError(e.getStatus(), switch (e.getStatus()) {
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "body_too_large";
+            default -> "http";
+        }, e.getMessage())));
+        app.exception(Exception.class, (e, ctx) -> {
+            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, new ApiError(500, "internal", "internal error: " + e.getClass().getSimpleName()));
+        });
+        app.error(404, ctx -> {
+            if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, new ApiError(404, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+        });
+        app.error(405, ctx -> error(ctx, new ApiError(405, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path())));
+        app.after(ctx -> metrics.requests.labelValues(endpoint(ctx), String.valueOf(ctx.statusCode())).inc());
+    }
+
+    /** Starts listening; the model is loaded already, so the server is ready (healthz 200) once this returns. */
+    public static CaptionServer start(Captioner captioner, ServeOptions o) {
+        CaptionServer s = new CaptionServer(captioner, o);
+        s.app.start();
+        log.info("captioning with {} on http://{}:{}/ (max batch {}, max wait {} ms, queue {}, {})", captioner.model().dir(), o.host(), s.port(),
+                o.maxBatch(), o.maxWaitMs(), o.queue(), o.token() == null ? "no token" : "bearer token required");
+        return s;
+    }
+
+    /** How many network calls had each batch size since the start or the last reset (for benchmarks). */
+    public Map<Integer, Long> batchSizes() {
+        return new java.util.TreeMap<>(batchSizes);
+    }
+
+    public void resetBatchSizes() {
+        batchSizes.clear();
+    }
+
+    /** Caption requests being handled now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    public int port() {
+        return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
+    }
+
+    /**
+     * Graceful stop: new requests get 503 at once, requests in flight finish (up to {@code graceMs}), then the batcher
+     * and the HTTP server stop.
+     */
+    public void shutdown(long graceMs) {
+        if (draining && app.jettyServer().server().isStopped()) return;
+        draining = true;
+        long deadline = System.currentTimeMillis() + graceMs;
+        while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        batcher.close();
+        app.stop();
+        log.info("stopped ({} requests still in flight)", inFlight.get());
+    }
+
+    @Override
+    public void close() {
+        shutdown(30_000);
+    }
+
+    // ------------------------------------------------------------------ handlers
+
+    private void guard(Context ctx) {
+        if (draining) {
+            ctx.header("Retry-After", "5").header("Connection", "close");
+            throw new ApiError(503, "shutting_down", "the server is shutting down");
+        }
+        String p = ctx.path();
+        if (token != null && (p.startsWith("/v1/") || p.equals("/metrics"))) {
+            String h = ctx.header("Authorization");
+            byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+            if (!MessageDigest.isEqual(given, token)) {                // constant time for equal lengths
+                ctx.header("WWW-Authenticate", "Bearer");
+                throw new ApiError(401, "unauthorized", h == null ? "missing Authorization: Bearer <token>" : "wrong token");
+            }
+        }
+    }
+
+    private void health(Context ctx) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", "ready");
+        m.put("model", captioner.model().dir().getFileName().toString());
+        m.put("queue_depth", batcher.queueDepth());
+        ctx.json(m);
+    }
+
+    private ObjectNode modelInfo() {
+        ModelBundle m = captioner.model();
+        ObjectNode n = json.createObjectNode();
+        n.put("model", m.dir().getFileName().toString());
+        n.put("decoder", m.config().type().id());
+        n.put("attention", attentionModel);
+        n.put("encoder", m.encoder());
+        n.put("encoder_weights_sha256", m.encoderWeightsSha256());
+        n.put("vocabulary_size", m.vocabulary().size());
+        n.put("recommended_length_alpha", m.recommendedLengthAlpha());
+        DecodeOptions d = captioner.options();
+        ObjectNode def = n.putObject("default_options");
+        def.put("beam", d.beam());
+        def.put("length_alpha", d.lengthAlpha());
+        def.put("max_length", d.maxLength());
+        n.set("training", m.training());
+        return n;
+    }
+
+    private void captions(Context ctx) throws IOException {
+        long t0 = System.nanoTime();
+        inFlight.incrementAndGet();
+        try {
+            captionsInFlight(ctx);
+        } finally {
+            inFlight.decrementAndGet();
+            metrics.latency.observe((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private void captionsInFlight(Context ctx) throws IOException {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > o.maxBytes()) throw tooLarge(declared);
+        String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+        boolean multipart = type.startsWith("multipart/form-data");
+        List<Named> images = new ArrayList<>();
+        if (multipart) {
+            List<UploadedFile> files;
+            try {
+                files = ctx.uploadedFiles("image");                  // parses the whole form (its fields are options)
+            } catch (IllegalStateException e) {                      // Jetty's multipart parser stops at the size limit
+                throw tooLarge(-1);
+            }
+            if (files.isEmpty()) throw new ApiError(400, "bad_request", "the multipart form has no field named 'image'");
+            if (files.size() > o.queue()) throw new ApiError(413, "too_many_images", files.size() + " images in one request; at most " + o.queue());
+            for (UploadedFile f : files) {
+                try (InputStream in = f.content()) {
+                    images.add(new Named(f.filename(), in.readAllBytes()));
+                }
+            }
+        } else {
+            if (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("application/json") || type.startsWith("text/")) {
+                throw new ApiError(415, "unsupported_media_type", "send the image itself as the body (image/jpeg, image/png, ...) "
+                        + "or as a multipart/form-data field named 'image', not " + type);
+            }
+            byte[] body = readBounded(ctx.req().getInputStream());
+            if (body.length == 0) throw new ApiError(400, "bad_request", "empty body: send an image");
+            images.add(new Named(null, body));
+        }
+        Request r = options(ctx, multipart);
+        // decode every image before any is queued, so a request's errors come before its network time
+        List<Object> results = new ArrayList<>();                         // per image: float[] pixels or ApiError
+        for (Named n : images) {
+            try {
+                BufferedImage img = decoder.decode(n.bytes());
+                results.add(captioner.preprocessor().toChw(img));
+            } catch (ImageTooLargeException e) {
+                results.add(new ApiError(413, "too_many_pixels", e.getMessage()));
+            } catch (ImageLoadException e) {
+                boolean unknown = e.getMessage().startsWith("not a recognised image format");
+                results.add(new ApiError(unknown ? 415 : 422, unknown ? "not_an_image" : "corrupt_image", e.getMessage()));
+            }
+        }
+        if (!multipart && results.get(0) instanceof ApiError e) throw e;
+        List<CompletableFuture<Caption>> futures = new ArrayList<>();
+        try {
+            for (Object x : results) futures.add(x instanceof float[] chw ? batcher.submit(chw, r.decode()) : null);
+        } catch (RejectedExecutionException e) {
+            for (CompletableFuture<Caption> f : futures) if (f != null) f.cancel(false);
+            throw new ApiError(503, draining ? "shutting_down" : "queue_full", e.getMessage(), 1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.timeoutMs());
+        List<Object> answer = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (multipart) m.put("image", images.get(i).name());
+            if (results.get(i) instanceof ApiError e) {
+                metrics.errors.labelValues(e.kind).inc();
+                m.put("error", errorBody(e));
+            } else {
+                CaptionJson.fields(m, await(futures.get(i), deadline), r.decode().nbest() > 1, r.attention());
+                metrics.images.inc();
+            }
+            answer.add(m);
+        }
+        ctx.json(multipart ? answer : answer.get(0));
+    }
+
+    private Caption await(CompletableFuture<Caption> f, long deadline) {
+        try {
+            return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new ApiError(503, "timeout", "no caption within " + o.timeoutMs() + " ms; the server is overloaded", 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError(503, "shutting_down", "interrupted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RejectedExecutionException) throw new ApiError(503, "shutting_down", e.getCause().getMessage(), 1);
+            log.error("captioning failed", e.getCause());
+            throw new ApiError(500, "internal", "captioning failed: " + e.getCause().getClass().getSimpleName());
+        }
+    }
+
+    private record Named(String name, byte[] bytes) {
+    }
+
+    private record Request(DecodeOptions decode, boolean attention) {
+    }
+
+    /** Decoding options from the query string (and multipart form fields), checked; unknown names are refused. */
+    private Request options(Context ctx, boolean multipart) {
+        for (String k : ctx.queryParamMap().keySet()) {
+            if (!OPTIONS.contains(k)) throw new ApiError(400, "bad_option", "unknown option '" + k + "'; known: " + new java.util.TreeSet<>(OPTIONS));
+        }
+        DecodeOptions d = captioner.options();
+        int beam = intOption(ctx, multipart, "beam", d.beam(), 1, MAX_BEAM);
+        int nbest = intOption(ctx, multipart, "nbest", 1, 1, MAX_BEAM);
+        boolean sample = boolOption(ctx, multipart, "sample", d.sample());
+        double temperature = doubleOption(ctx, multipart, "temperature", d.temperature(), 1e-3, 100);
+        long seed = intOption(ctx, multipart, "seed", (int) d.seed(), 0, Integer.MAX_VALUE);
+        boolean attention = boolOption(ctx, multipart, "attention", false);
+        if (!sample && nbest > beam) throw new ApiError(400, "bad_option", "nbest (" + nbest + ") cannot exceed beam (" + beam + ")");
+        if (sample && nbest > 1) throw new ApiError(400, "bad_option", "nbest needs beam search, not sampling");
+        DecodeOptions opts = new DecodeOptions(sample ? 1 : beam, nbest, d.lengthAlpha(), sample, temperature, d.topK(), d.maxLength(), d.allowUnk(), seed);
+        return new Request(opts, attention && attentionModel);
+    }
+
+    private static String param(Context ctx, boolean multipart, String name) {
+        String v = ctx.queryParam(name);
+        if (v == null && multipart) v = ctx.formParam(name);
+        return v == null ? null : v.trim();
+    }
+
+    private static int intOption(Context ctx, boolean multipart, String name, int def, int min, int max) {
+        String v = param(ctx, multipart, name);
+        if (v == null || v.isEmpty()) return def;
+        try {
+            int x = Integer.parseInt(v);
+            if (x < min || x > max) throw new NumberFormatException();
+            return x;
+        } catch (NumberFormatException e) {
+            throw new ApiError(400, "bad_option", name + " must be an integer in [" + min + ", " + max + "], got '" + v + "'");
+        }
+    }
+
+    private static double doubleOption(Context ctx, boolean multipart, String name, double def, double min, double max) {
+        String v = param(ctx, multipart, name);
+        if (v == null || v.isEmpty()) return def;
+        try {
+            double x = Double.parseDouble(v);
+            if (!(x >= min && x <= max)) throw new NumberFormatException();
+            return x;
+        } catch (NumberFormatException e) {
+            throw new ApiError(400, "bad_option", name + " must be a number in [" + min + ", " + max + "], got '" + v + "'");
+        }
+    }
+
+    private static boolean boolOption(Context ctx, boolean multipart, String name, boolean def) {
+        String v = param(ctx, multipart, name);
+        if (v == null) return def;
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "", "true", "1", "yes" -> true;                    // "?attention" alone means yes
+            case "false", "0", "no" -> false;
+            default -> throw new ApiError(400, "bad_option", name + " must be true or false, got '" + v + "'");
+        };
+    }
+
+    /** Reads the body, refusing it (413) as soon as it passes the limit, so an oversized upload is never buffered whole. */
+    private byte[] readBounded(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[64 * 1024];
+        long total = 0;
+        for (int n; (n = in.read(buf)) > 0; ) {
+            total += n;
+            if (total > o.maxBytes()) throw tooLarge(-1);
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    private ApiError tooLarge(long declared) {
+        return new ApiError(413, "body_too_large", (declared > 0 ? "the body is " + declared + " bytes; " : "the body is over the limit; ")
+                + "at most " + o.maxBytes() + " bytes (--max-bytes)");
+    }
+
+    private static Map<String, Object> errorBody(ApiError e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", e.status);
+        m.put("kind", e.kind);
+        m.put("message", e.getMessage());
+        return m;
+    }
+
+    private void error(Context ctx, ApiError e) {
+        metrics.errors.labelValues(e.kind).inc();
+        if (e.retryAfterSeconds != null) ctx.header("Retry-After", String.valueOf(e.retryAfterSeconds));
+        if (e.status == 413) ctx.header("Connection", "close");            // the rest of the body is not read
+        ctx.status(e.status).json(Map.of("error", errorBody(e)));
+    }
+
+    private static String endpoint(Context ctx) {
+        String p = ctx.path();
+        return switch (p) {
+            case "/v1/captions", "/v1/model", "/healthz", "/metrics", "/openapi.json" -> p;
+            default -> "static";                                     // bounded label values, whatever paths clients try
+        };
+    }
+}
