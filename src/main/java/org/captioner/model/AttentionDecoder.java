@@ -617,7 +617,9 @@ public final class AttentionDecoder implements CaptionDecoder {
                     d.params.put(e.getName().substring(7), p.dataType() == DataType.HALF ? p.castTo(DataType.FLOAT) : p);
                 }
                 else if (e.getName().startsWith("adam/") && withUpdater) d.adamState.put(e.getName().substring(5), Nd4j.read(in));
-                else if (e.getName().equals("iteration")) d.iteration = in.readInt();
+                // without its Adam moments the step count restarts too: Adam's bias correction assumes moments of
+                // that age, and fresh moments with an old count made the first fine-tuning steps ~3-6x the learning rate
+                else if (e.getName().equals("iteration") && withUpdater) d.iteration = in.readInt();
             }
         } catch (RuntimeException e) {
             throw new IOException(file + " is not an attention decoder: " + e.getMessage(), e);

@@ -116,6 +116,11 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         if (outSize != c.vocabSize()) {
             throw new IOException(file + ": the network predicts " + outSize + " words but the vocabulary has " + c.vocabSize());
         }
+        if (!withUpdater) {
+            // fresh Adam moments need a fresh step count (bias correction), as in AttentionDecoder.load
+            net.getConfiguration().setIterationCount(0);
+            net.getConfiguration().setEpochCount(0);
+        }
         return new InjectedRnnDecoder(c, net);
     }
 

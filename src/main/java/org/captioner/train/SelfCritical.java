@@ -21,10 +21,13 @@ import java.util.Locale;
  *   per image i: K captions w^ik ~ p(w | image) (multinomial, temperature 1)          K = --scst-samples
  *   reward      r_ik = CIDEr-D(w^ik; references of i), document frequencies of the training set
  *   baseline    b_ik = mean_{j != k} r_ij  (Luo 2020)   or  CIDEr-D of the greedy caption (Rennie et al.)
- *   loss        = (1 / (I K)) sum_ik -(r_ik - b_ik) / |w^ik| * sum_t log p(w^ik_t | w^ik_<t, image)
+ *   loss        = (1 / sum_ik |w^ik|) sum_ik -(r_ik - b_ik) * sum_t log p(w^ik_t | w^ik_<t, image)
  * </pre>
  * The gradient is the teacher-forced pass on the sampled words with each token's {@code -log p} weighted by its
- * caption's {@code (r - b) / (|w| I K)} ({@link CaptionDecoder#fitWeighted}), |w| counting the {@code <end>} step. Sampling never
+ * caption's {@code (r - b) / N} ({@link CaptionDecoder#fitWeighted}), N the batch's token count (|w| counting the
+ * {@code <end>} step), as ImageCaptioning.pytorch's RewardCriterion does. A constant N keeps REINFORCE unbiased;
+ * dividing each caption by its own length instead is the gradient of r / |w| and rewards short captions: from the
+ * bundled default, one epoch that way took dev captions from 10.0 to 6.9 words and dev CIDEr-D from 0.434 to 0.348. Sampling never
  * draws {@code <unk>} or an empty caption (as decoding), so those few words are outside the sampled policy.
  */
 public final class SelfCritical {
@@ -102,10 +105,12 @@ public final class SelfCritical {
         int steps = (int) batch.inputs().size(2);
         float[] w = new float[pairs.size() * steps];
         double rewardSum = 0, baseSum = 0;
+        long tokens = 0;
+        for (TrainingSet.Pair p : pairs) tokens += p.tokens().length + 1;          // words + <end>
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < samples; k++) {
-                int c = i * samples + k, len = pairs.get(c).tokens().length + 1;   // words + <end>
-                float wc = (float) ((r[i][k] - b[i][k]) / ((double) len * pairs.size()));  // loss w * -log p
+                int c = i * samples + k, len = pairs.get(c).tokens().length + 1;
+                float wc = (float) ((r[i][k] - b[i][k]) / tokens);                  // loss w * -log p
                 for (int t = 0; t < len; t++) w[c * steps + t] = wc;
                 rewardSum += r[i][k];
                 baseSum += b[i][k];

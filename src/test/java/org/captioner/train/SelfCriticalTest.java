@@ -57,7 +57,7 @@ class SelfCriticalTest {
             int[] all = IntStream.range(0, train.images().size()).toArray();
             double before = sampledReward(scst, dec, bb, train, all);
             dec.setLearningRate(5e-3);
-            for (int s = 0; s < 40; s++) scst.step(dec, bb, train, new int[] {(2 * s) % 24, (2 * s + 1) % 24, (2 * s + 7) % 24}, s);
+            for (int s = 0; s < 60; s++) scst.step(dec, bb, train, new int[] {(2 * s) % 24, (2 * s + 1) % 24, (2 * s + 7) % 24}, s);
             double after = sampledReward(scst, dec, bb, train, all);
             System.out.printf("self-critical (%s, %s baseline): expected training reward %.3f -> %.3f%n", decoder, baseline, before, after);
             assertTrue(after > before + 0.15, decoder + ": reward " + before + " -> " + after);
