@@ -265,6 +265,17 @@ class CaptionServerTest {
     }
 
     @Test
+    void aCaptionNotReadyInTimeIs503() throws Exception {
+        // the batcher holds a lone request for 3 s, longer than the 200 ms the server may wait for its caption
+        try (CaptionServer s = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withBatching(16, 3000).withTimeoutMs(200))) {
+            HttpResponse<String> r = post(s, "/v1/captions", photo(0), "image/jpeg");
+            assertEquals(503, r.statusCode(), r.body());
+            assertEquals("timeout", kind(r));
+            assertTrue(r.headers().firstValue("Retry-After").isPresent());
+        }
+    }
+
+    @Test
     void metricsCountRequestsErrorsAndBatches() throws Exception {
         post(server, "/v1/captions", photo(0), "image/jpeg");
         post(server, "/v1/captions", "x".getBytes(StandardCharsets.UTF_8), "image/jpeg");
