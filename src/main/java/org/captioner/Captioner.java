@@ -54,7 +54,7 @@ public final class Captioner implements AutoCloseable {
         this.encoder = encoder;
         this.options = options;
         this.preprocessor = encoder.type().preprocessor();
-        this.search = new CaptionSearch(model.decoder());
+        this.search = new CaptionSearch(model.decoder(), model.vocabulary());
     }
 
     public static Builder builder() {

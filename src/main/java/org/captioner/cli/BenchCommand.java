@@ -227,7 +227,7 @@ public final class BenchCommand implements Runnable {
                 var sel = DecodeCommand.Selection.of(m, fs, features, captions, split);
                 double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
                 var opts = org.captioner.decode.DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
-                var hyps = sel.features().caption(m.decoder(), sel.rows(), opts, 100);
+                var hyps = sel.features().caption(new org.captioner.decode.CaptionSearch(m.decoder(), m.vocabulary()), sel.rows(), opts, 100);
                 boolean attends = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
                 var att = new org.captioner.eval.AttentionStats(attends ? m.config().gridCells() : 1);
                 var cs = new org.captioner.eval.CaptionStats();

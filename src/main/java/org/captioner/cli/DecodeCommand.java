@@ -84,6 +84,7 @@ public final class DecodeCommand implements Callable<Integer> {
             List<String> names = sel.names();
             int[] rows = sel.rows();
             BatchBuilder features = sel.features();
+            org.captioner.decode.CaptionSearch search = new org.captioner.decode.CaptionSearch(m.decoder(), m.vocabulary());
             List<Hypothesis> best = null;                   // the tuned alpha's captions, reused below
             double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
             if (tuneAlphas != null) {
@@ -91,7 +92,7 @@ public final class DecodeCommand implements Callable<Integer> {
                 for (ImageCaptions ic : CaptionDataset.load(captions).split(split)) refs.put(ic.file(), ic);
                 double bestAlpha = 0, bestCider = -1;
                 for (double a : tuneAlphas) {
-                    List<Hypothesis> hs = features.caption(m.decoder(), rows, DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(a), batch);
+                    List<Hypothesis> hs = features.caption(search, rows, DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(a), batch);
                     List<String> hyp = new ArrayList<>();
                     List<List<String>> ref = new ArrayList<>();
                     for (int i = 0; i < rows.length; i++) {
@@ -118,7 +119,7 @@ public final class DecodeCommand implements Callable<Integer> {
             boolean reused = best != null;
             if (best == null) {
                 DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
-                best = features.caption(m.decoder(), rows, opts, batch);
+                best = features.caption(search, rows, opts, batch);
             }
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < rows.length; i++) {

@@ -19,9 +19,31 @@ import java.util.Random;
  */
 public final class CaptionSearch {
     private final CaptionDecoder decoder;
+    /** Token ids after which beam search may not end a caption (function words), or null for no such rule. */
+    private final boolean[] noEndAfter;
 
+    /** Searches without word-level rules (for decoders without a vocabulary at hand, as in tests). */
     public CaptionSearch(CaptionDecoder decoder) {
+        this(decoder, null);
+    }
+
+    /**
+     * Searches with the vocabulary's rule that a caption does not end on a function word ("... with a"): beam search
+     * (greedy included) never puts {@code <end>} after one, except at the maximum length. Self-critical training
+     * and cross-entropy models alike produce such endings now and then (ImageCaptioning.pytorch removes them the
+     * same way, its {@code --remove_bad_endings}); sampling is left as the model's distribution.
+     */
+    public CaptionSearch(CaptionDecoder decoder, Vocabulary vocab) {
         this.decoder = decoder;
+        if (vocab == null) {
+            this.noEndAfter = null;
+        } else {
+            this.noEndAfter = new boolean[vocab.size()];
+            for (String w : Vocabulary.FUNCTION_WORDS) {
+                int id = vocab.id(w);
+                if (id != Vocabulary.UNK) noEndAfter[id] = true;
+            }
+        }
     }
 
     /** Returns, per image, its n-best hypotheses, best first. */
@@ -70,9 +92,11 @@ public final class CaptionSearch {
                     Beam bm = live.get(i).get(j);
                     if (bm.logProb() == Double.NEGATIVE_INFINITY) continue;
                     int row = a * k + j;
+                    boolean mayEnd = step > 0 && (noEndAfter == null || step == o.maxLength()
+                            || !noEndAfter[bm.tokens()[bm.tokens().length - 1]]);   // no empty captions, no "... with a"
                     for (int w = Vocabulary.END; w < v; w++) {
                         if (w == Vocabulary.UNK && !o.allowUnk()) continue;
-                        if (w == Vocabulary.END && step == 0) continue;       // no empty captions
+                        if (w == Vocabulary.END && !mayEnd) continue;
                         if (w != Vocabulary.END && step == o.maxLength()) continue; // must end now
                         double s = bm.logProb() + Math.log(Math.max(p[row * v + w], 1e-30f));
                         if (cand.size() < 2 * k) cand.add(new double[] {s, j, w});

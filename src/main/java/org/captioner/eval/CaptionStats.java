@@ -10,9 +10,7 @@ import java.util.Set;
  * a shrinking vocabulary (distinct words over the whole set).
  */
 public final class CaptionStats {
-    /** Words a complete English caption does not end on (articles, prepositions, conjunctions, auxiliaries). */
-    static final Set<String> FUNCTION_WORDS = Set.of("a", "an", "the", "of", "in", "on", "at", "with", "and", "or", "to",
-            "for", "from", "by", "is", "are", "his", "her", "their", "its", "into", "onto", "near", "while", "as", "that");
+    static final Set<String> FUNCTION_WORDS = org.captioner.text.Vocabulary.FUNCTION_WORDS;
 
     private long captions, repeated, badEnding;
     private final Set<String> vocabulary = new HashSet<>();

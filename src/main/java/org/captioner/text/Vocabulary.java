@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
 public final class Vocabulary {
     public static final int PAD = 0, START = 1, END = 2, UNK = 3;
     public static final List<String> SPECIALS = List.of("<pad>", "<start>", "<end>", "<unk>");
+    /** Words a complete English caption does not end on (articles, prepositions, conjunctions, auxiliaries). */
+    public static final java.util.Set<String> FUNCTION_WORDS = java.util.Set.of("a", "an", "the", "of", "in", "on", "at", "with", "and",
+            "or", "to", "for", "from", "by", "is", "are", "his", "her", "their", "its", "into", "onto", "near", "while", "as", "that");
     private static final Pattern WORD = Pattern.compile("[a-z]+");
 
     private final List<String> words;

@@ -30,9 +30,8 @@ public final class BatchBuilder {
     }
 
     /** Captions feature rows in chunks; the best hypothesis per row. */
-    public List<org.captioner.decode.Hypothesis> caption(org.captioner.model.CaptionDecoder decoder, int[] rows,
+    public List<org.captioner.decode.Hypothesis> caption(org.captioner.decode.CaptionSearch search, int[] rows,
                                                          org.captioner.decode.DecodeOptions options, int chunk) {
-        org.captioner.decode.CaptionSearch search = new org.captioner.decode.CaptionSearch(decoder);
         List<org.captioner.decode.Hypothesis> out = new java.util.ArrayList<>(rows.length);
         for (int s = 0; s < rows.length; s += chunk) {
             Features f = features(java.util.Arrays.copyOfRange(rows, s, Math.min(rows.length, s + chunk)));

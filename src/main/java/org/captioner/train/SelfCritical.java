@@ -83,7 +83,7 @@ public final class SelfCritical {
         int[] rows = new int[n];
         for (int i = 0; i < n; i++) rows[i] = train.featureRow(images[i]);
         BatchBuilder.Features f = features.features(rows);
-        CaptionSearch search = new CaptionSearch(dec);
+        CaptionSearch search = new CaptionSearch(dec, vocab);
         List<List<Hypothesis>> drawn = search.generate(f.vectors(), f.grids(),
                 DecodeOptions.greedy().withMaxLength(maxLength).sampling(1.0, 0, seed).withNbest(samples));
         double[][] r = new double[n][samples];

@@ -41,6 +41,8 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String CHECKPOINT_DIR = "checkpoint", STATE = "state.json", LOG_CSV = "training-log.csv";
+    /** In a self-critical run's folder: the starting model's own training log, so the bundle keeps its whole history. */
+    public static final String INIT_LOG_CSV = "init-training-log.csv";
 
     /** What to train on. */
     public record Data(List<ImageCaptions> train, List<ImageCaptions> dev, FeatureSet trainFeatures, FeatureSet devFeatures,
@@ -253,6 +255,9 @@ public final class Trainer {
             st.bestEpoch = st.epoch;
             st.epochsWithoutImprovement = 0;
             ModelBundle.save(o.out(), dec, vocab, meta.encoder(), meta.weightsSha256(), provenance(st, dev, vocab, meta, init));
+            if (init != null && Files.exists(init.dir().resolve(LOG_CSV)) && !Files.exists(o.out().resolve(INIT_LOG_CSV))) {
+                org.captioner.util.AtomicFiles.write(o.out().resolve(INIT_LOG_CSV), out -> Files.copy(init.dir().resolve(LOG_CSV), out));
+            }
             log.info("epoch {} is the best so far: saved to {}", st.epoch, o.out());
         } else {
             st.epochsWithoutImprovement++;
@@ -288,7 +293,7 @@ public final class Trainer {
     /** Captions the dev images and scores them. */
     public static Scores evaluate(CaptionDecoder dec, TrainingSet dev, BatchBuilder features, Vocabulary vocab, DecodeOptions opts) {
         int[] rows = rows(dev);
-        List<Hypothesis> best = features.caption(dec, rows, opts, 100);
+        List<Hypothesis> best = features.caption(new org.captioner.decode.CaptionSearch(dec, vocab), rows, opts, 100);
         List<String> keys = new ArrayList<>(), hyps = new ArrayList<>();
         List<List<String>> refs = new ArrayList<>();
         for (int i = 0; i < rows.length; i++) {

@@ -125,4 +125,31 @@ class DecoderEquivalenceTest {
         long[] s = x.shape();
         return x.reshape(s[0], s[1] * s[2]).getRows(rows).reshape(rows.length, s[1], s[2]);
     }
+
+    /** A model that learned to end on "a" gets another ending from the vocabulary-aware search; other captions stay. */
+    @Test
+    void beamSearchWithAVocabularyDoesNotEndOnAFunctionWord() {
+        Vocabulary vocab = Vocabulary.build(List.of("a dog runs with a", "a man rides a bike"), 1);
+        DecoderConfig c = new DecoderConfig(DecoderType.LSTM, vocab.size(), D, 8, 8, 16, 0.0, 10, CELLS, C, 8, AttentionMap.SOFTMAX);
+        CaptionDecoder dec = Decoders.create(c, 1e-2, 7);
+        float[][] vec = vectors(2, 3);
+        int[] bad = vocab.encode("a dog runs with a", 10), good = vocab.encode("a man rides a bike", 10);
+        List<TrainingSet.Pair> pairs = new ArrayList<>();
+        for (int rep = 0; rep < 8; rep++) {
+            pairs.add(new TrainingSet.Pair(0, 0, bad));
+            pairs.add(new TrainingSet.Pair(1, 1, good));
+        }
+        BatchBuilder bb = new BatchBuilder(vec, null);
+        CaptionBatch batch = bb.build(pairs);
+        for (int i = 0; i < 200; i++) dec.fit(batch);
+        INDArray v = bb.build(pairs.subList(0, 2)).vectors();
+        for (DecodeOptions o : List.of(DecodeOptions.beam(3), DecodeOptions.greedy())) {
+            List<List<Hypothesis>> plain = new CaptionSearch(dec).generate(v, null, o);
+            assertArrayEquals(bad, plain.get(0).get(0).tokens(), "the model learned the bad ending");
+            List<List<Hypothesis>> ruled = new CaptionSearch(dec, vocab).generate(v, null, o);
+            List<String> words = vocab.decode(ruled.get(0).get(0).tokens());
+            assertFalse(Vocabulary.FUNCTION_WORDS.contains(words.get(words.size() - 1)), "ends on a function word: " + words);
+            assertArrayEquals(good, ruled.get(1).get(0).tokens(), "a good caption is untouched");
+        }
+    }
 }

@@ -123,6 +123,8 @@ class TrainerTest {
             List<String> csv = Files.readAllLines(a.resolve(Trainer.LOG_CSV));
             assertTrue(csv.get(0).contains("dev_greedy_CIDEr-D") && csv.get(0).contains("train_reward") && csv.get(0).contains("samples_per_s"), csv.get(0));
             assertEquals(3, csv.size());
+            assertEquals(Files.readAllLines(ce.resolve(Trainer.LOG_CSV)), Files.readAllLines(a.resolve(Trainer.INIT_LOG_CSV)),
+                    "the starting model's cross-entropy log travels with the bundle");
 
             // killed after step 3 (last checkpoint: step 2), resumed: the same parameters as the uninterrupted run
             Trainer interrupted = new Trainer(scst.apply(b), data(fs), "train --scst");
