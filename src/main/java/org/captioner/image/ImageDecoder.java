@@ -40,8 +40,11 @@ public final class ImageDecoder {
     /** Images whose header declares more pixels than this are refused before any pixel is decoded. */
     private final long maxPixels;
 
+    /** The default {@code maxDecodedSide}: larger images are subsampled while read (CNNs see 224 x 224). */
+    public static final int DEFAULT_MAX_SIDE = 2048;
+
     public ImageDecoder() {
-        this(2048);
+        this(DEFAULT_MAX_SIDE);
     }
 
     public ImageDecoder(int maxDecodedSide) {

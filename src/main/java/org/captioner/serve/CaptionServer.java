@@ -74,13 +74,12 @@ public final class CaptionServer implements AutoCloseable {
         this.o = o;
         this.token = o.token() == null ? null : o.token().getBytes(StandardCharsets.UTF_8);
         this.attentionModel = captioner.model().config().type() == DecoderType.ATTENTION;
-        this.decoder = new ImageDecoder(2048, o.maxPixels());
-        ServerMetrics[] m = new ServerMetrics[1];
+        this.decoder = new ImageDecoder(ImageDecoder.DEFAULT_MAX_SIDE, o.maxPixels());
+        this.metrics = new ServerMetrics(() -> this.batcher.queueDepth(), inFlight::get);   // scraped only once running
         this.batcher = new DynamicBatcher(captioner, o.maxBatch(), o.maxWaitMs(), o.queue(), n -> {
-            m[0].batchSize.observe(n);
+            metrics.batchSize.observe(n);
             batchSizes.merge(n, 1L, Long::sum);
         });
-        this.metrics = m[0] = new ServerMetrics(batcher::queueDepth, inFlight::get);
         this.app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;

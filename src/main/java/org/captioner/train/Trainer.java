@@ -41,7 +41,10 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String CHECKPOINT_DIR = "checkpoint", STATE = "state.json", LOG_CSV = "training-log.csv";
-    /** In a self-critical run's folder: the starting model's own training log, so the bundle keeps its whole history. */
+    /**
+     * In a self-critical run's folder: the cross-entropy training log of the model it started from (that model's own
+     * log, or, when it was itself fine-tuned, the cross-entropy log it carries), so the bundle keeps that history.
+     */
     public static final String INIT_LOG_CSV = "init-training-log.csv";
 
     /** What to train on. */
@@ -255,8 +258,10 @@ public final class Trainer {
             st.bestEpoch = st.epoch;
             st.epochsWithoutImprovement = 0;
             ModelBundle.save(o.out(), dec, vocab, meta.encoder(), meta.weightsSha256(), provenance(st, dev, vocab, meta, init));
-            if (init != null && Files.exists(init.dir().resolve(LOG_CSV)) && !Files.exists(o.out().resolve(INIT_LOG_CSV))) {
-                org.captioner.util.AtomicFiles.write(o.out().resolve(INIT_LOG_CSV), out -> Files.copy(init.dir().resolve(LOG_CSV), out));
+            Path initLog = init == null ? null
+                    : init.dir().resolve(Files.exists(init.dir().resolve(INIT_LOG_CSV)) ? INIT_LOG_CSV : LOG_CSV);
+            if (initLog != null && Files.exists(initLog) && !Files.exists(o.out().resolve(INIT_LOG_CSV))) {
+                org.captioner.util.AtomicFiles.write(o.out().resolve(INIT_LOG_CSV), out -> Files.copy(initLog, out));
             }
             log.info("epoch {} is the best so far: saved to {}", st.epoch, o.out());
         } else {

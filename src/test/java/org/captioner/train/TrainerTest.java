@@ -125,6 +125,12 @@ class TrainerTest {
             assertEquals(3, csv.size());
             assertEquals(Files.readAllLines(ce.resolve(Trainer.LOG_CSV)), Files.readAllLines(a.resolve(Trainer.INIT_LOG_CSV)),
                     "the starting model's cross-entropy log travels with the bundle");
+            // fine-tuning the fine-tuned model again keeps the cross-entropy log, not the first SCST run's
+            Path again = dir.resolve("scst-again");
+            new Trainer(new TrainOptions(DecoderType.RNN, again, 1, 10, 1e-3, 0.8, 5, 1, 20, 42, 2, 3, 16, 32, 0.0, 0, 0, 1.0,
+                    ScheduledSampling.OFF, org.captioner.model.AttentionMap.SPARSEMAX, new ScstOptions(a, 5, SelfCritical.Baseline.MEAN)),
+                    data(fs), "train --scst").run(false);
+            assertEquals(Files.readAllLines(ce.resolve(Trainer.LOG_CSV)), Files.readAllLines(again.resolve(Trainer.INIT_LOG_CSV)));
 
             // killed after step 3 (last checkpoint: step 2), resumed: the same parameters as the uninterrupted run
             Trainer interrupted = new Trainer(scst.apply(b), data(fs), "train --scst");
