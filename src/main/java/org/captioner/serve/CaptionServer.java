@@ -75,7 +75,7 @@ public final class CaptionServer implements AutoCloseable {
         this.token = o.token() == null ? null : o.token().getBytes(StandardCharsets.UTF_8);
         this.attentionModel = captioner.model().config().type() == DecoderType.ATTENTION;
         this.decoder = new ImageDecoder(ImageDecoder.DEFAULT_MAX_SIDE, o.maxPixels());
-        this.metrics = new ServerMetrics(() -> this.batcher.queueDepth(), inFlight::get);   // scraped only once running
+        this.metrics = new ServerMetrics(this::queueDepth, inFlight::get);
         this.batcher = new DynamicBatcher(captioner, o.maxBatch(), o.maxWaitMs(), o.queue(), n -> {
             metrics.batchSize.observe(n);
             batchSizes.merge(n, 1L, Long::sum);
@@ -150,6 +150,11 @@ public final class CaptionServer implements AutoCloseable {
 
     public void resetBatchSizes() {
         batchSizes.clear();
+    }
+
+    /** Images waiting for the network (a gauge of /metrics). */
+    private int queueDepth() {
+        return batcher.queueDepth();
     }
 
     /** Caption requests being handled now. */
