@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.encoder.EncodedBatch;
+import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.ImageEncoder;
 import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageBatchLoader;
@@ -169,18 +170,26 @@ public final class FeatureExtractor {
             }
             return;
         }
+        writeMeta(outDir, encoder.type(), encoder.weightsSha256(), encoder.weightsSource(), gridDtype, Math.max(images, 0));
+    }
+
+    /** meta.json of a features folder (also written by the Spark job's import, {@code spark features-folder}). */
+    public static void writeMeta(Path outDir, EncoderType type, String weightsSha256, String weightsSource, NpyWriter.Dtype gridDtype,
+                                 int images) throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("format", "captioner-features/1");
-        n.put("encoder", encoder.type().id);
-        n.put("weights_sha256", encoder.weightsSha256());
-        n.put("weights_source", encoder.weightsSource());
-        n.put("input_size", encoder.type().inputSize);
-        n.put("preprocessing", "resize to 224x224, BGR, subtract B=103.939 G=116.779 R=123.68, no scaling");
-        n.put("vector_dim", encoder.type().vectorSize);
-        n.put("grid_side", encoder.type().gridSide);
-        n.put("grid_channels", encoder.type().gridChannels);
+        n.put("encoder", type.id);
+        n.put("weights_sha256", weightsSha256);
+        n.put("weights_source", weightsSource);
+        n.put("input_size", type.inputSize);
+        n.put("preprocessing", type.normalisation == ImagePreprocessor.Normalisation.TF_RGB
+                ? "resize to " + type.inputSize + "x" + type.inputSize + ", RGB, x / 127.5 - 1"
+                : "resize to " + type.inputSize + "x" + type.inputSize + ", BGR, subtract B=103.939 G=116.779 R=123.68, no scaling");
+        n.put("vector_dim", type.vectorSize);
+        n.put("grid_side", type.gridSide);
+        n.put("grid_channels", type.gridChannels);
         n.put("grid_dtype", gridDtype.name().toLowerCase());
-        n.put("images", Math.max(images, 0));
-        AtomicFiles.writeString(meta, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+        n.put("images", images);
+        AtomicFiles.writeString(outDir.resolve(META), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
     }
 }

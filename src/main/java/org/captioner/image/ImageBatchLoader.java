@@ -66,16 +66,42 @@ public final class ImageBatchLoader implements AutoCloseable {
         }
     }
 
+    /** Decodes one image held in memory (e.g. a Spark row's bytes); {@code file} is null in the item. */
+    public Item load(int index, byte[] bytes) {
+        try {
+            return new Item(index, null, preprocessor.toChw(decoder.decode(bytes)), null);
+        } catch (ImageLoadException e) {
+            return new Item(index, null, null, e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return new Item(index, null, null, "cannot decode: " + e);
+        }
+    }
+
     public Iterator<Batch> batches(List<Path> files, int batchSize) {
+        return batches(files.iterator(), batchSize, this::load);
+    }
+
+    /** How an input becomes an item: {@code load(index, input)}, run on the decoding threads. */
+    @FunctionalInterface
+    public interface ItemLoader<T> {
+        Item load(int index, T input);
+    }
+
+    /**
+     * Batches of any inputs in order, read from {@code inputs} only as far as the look-ahead needs (a Spark
+     * partition's rows stream through without being collected); items' indices count from 0.
+     */
+    public <T> Iterator<Batch> batches(Iterator<T> inputs, int batchSize, ItemLoader<T> loader) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
         return new Iterator<>() {
             private final Deque<Future<Item>> pending = new ArrayDeque<>();
             private int submitted = 0;
 
             private void fill() {
-                while (submitted < files.size() && pending.size() < (long) batchSize * (lookahead + 1)) {
+                while (inputs.hasNext() && pending.size() < (long) batchSize * (lookahead + 1)) {
                     final int i = submitted++;
-                    pending.add(pool.submit(() -> load(i, files.get(i))));
+                    final T input = inputs.next();
+                    pending.add(pool.submit(() -> loader.load(i, input)));
                 }
             }
 

@@ -63,6 +63,9 @@ public final class ImageDecoder {
         ImageIO.setUseCache(false); // no temp files for streams
     }
 
+    /** The reason given for a zero-length file (also by front ends that see such files without reading them). */
+    public static final String EMPTY_FILE = "empty file (0 bytes)";
+
     /** Reads a file; the path is only used for messages and EXIF. */
     public BufferedImage decode(Path file) throws ImageLoadException {
         byte[] bytes;
@@ -91,7 +94,7 @@ public final class ImageDecoder {
     }
 
     public BufferedImage decode(byte[] bytes) throws ImageLoadException {
-        if (bytes.length == 0) throw new ImageLoadException("empty file (0 bytes)");
+        if (bytes.length == 0) throw new ImageLoadException(EMPTY_FILE);
         BufferedImage raw = readFirstFrame(bytes);
         int orientation = exifOrientation(bytes);
         return toUprightRgb(raw, orientation);

@@ -3,14 +3,7 @@ package org.captioner.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.captioner.Captioner;
-import org.captioner.encoder.NativeSetup;
-import org.captioner.model.DecoderConfig;
-import org.captioner.model.DecoderType;
-import org.captioner.model.Decoders;
-import org.captioner.model.ModelBundle;
 import org.captioner.testing.SharedData;
-import org.captioner.text.Vocabulary;
-import org.captioner.util.Hashing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,13 +30,7 @@ final class ServeFixture {
 
     /** Writes the model bundle under dir/model and returns its folder. */
     static Path model(Path dir) throws IOException {
-        NativeSetup.init();
-        Path weights = SharedData.squeezenetWeights();
-        Vocabulary v = Vocabulary.build(List.of("a dog runs on the grass", "a man rides a bike", "children play in the water"), 1);
-        var dec = Decoders.create(DecoderConfig.defaults(DecoderType.ATTENTION, v.size(), 512, 169, 512).withSizes(16, 32, 0, 8), 1e-3, 0, 7);
-        Path model = dir.resolve("model");
-        ModelBundle.save(model, dec, v, "squeezenet", Hashing.sha256(weights), JSON.createObjectNode().put("data", "serve test fixture"));
-        return model;
+        return org.captioner.testing.TinyModels.squeezenetAttention(dir, "serve test fixture");
     }
 
     static Captioner captioner(Path model) throws IOException {

@@ -1,0 +1,117 @@
+package org.captioner.spark;
+
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.captioner.Caption;
+import org.captioner.Captioner;
+import org.captioner.image.ImageBatchLoader;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Captions one partition of {@code (path, content)} rows: the CLI's pipeline (decode on background threads, batches
+ * of {@code --batch}, {@link Captioner#captionTensor}) over the partition's rows as they stream in, one output row
+ * per input row in input order; a file that cannot be decoded is a row with {@code error}, never a failed task.
+ */
+final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    /** image, caption, score, nbest, [attention], error: the CLI's JSONL fields as columns. */
+    static StructType schema(boolean attention) {
+        StructType nbest = new StructType().add("caption", DataTypes.StringType).add("score", DataTypes.DoubleType);
+        StructType s = new StructType()
+                .add("image", DataTypes.StringType, false)
+                .add("caption", DataTypes.StringType)
+                .add("score", DataTypes.DoubleType)
+                .add("nbest", DataTypes.createArrayType(nbest));
+        if (attention) {
+            s = s.add("attention", new StructType()
+                    .add("words", DataTypes.createArrayType(DataTypes.StringType))
+                    .add("grid", DataTypes.createArrayType(DataTypes.IntegerType))      // rows, cols of the row-major maps
+                    .add("maps", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType))));
+        }
+        return s.add("error", DataTypes.StringType);
+    }
+
+    private final JobSettings settings;
+
+    CaptionPartition(JobSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) throws Exception {
+        Captioner captioner = ExecutorResources.captioner(settings);
+        ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), settings.decodeThreads(), 2);
+        List<String> names = new ArrayList<>();                 // item index -> path (the rows' bytes are not kept)
+        Iterator<ImageBatchLoader.Batch> batches = loader.batches(new Iterator<byte[]>() {
+            @Override
+            public boolean hasNext() {
+                return input.hasNext();
+            }
+
+            @Override
+            public byte[] next() {
+                Row r = input.next();
+                names.add(r.getString(0));
+                return (byte[]) r.get(1);
+            }
+        }, settings.batch(), loader::load);
+        return new Iterator<>() {
+            private final Deque<Row> ready = new ArrayDeque<>();
+            private boolean first = true;
+
+            @Override
+            public boolean hasNext() {
+                while (ready.isEmpty() && batches.hasNext()) {
+                    if (!first) FaultInjection.afterFirstBatch(settings.failOnce());
+                    first = false;
+                    ImageBatchLoader.Batch b = batches.next();
+                    List<Caption> caps = b.images() == null ? List.of() : captioner.captionTensor(b.images());
+                    int k = 0;
+                    for (ImageBatchLoader.Item item : b.items()) {
+                        String image = names.get(item.index());
+                        ready.add(item.ok() ? row(image, caps.get(k++)) : errorRow(image, item.error()));
+                    }
+                }
+                if (ready.isEmpty()) loader.close();
+                return !ready.isEmpty();
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                return ready.poll();
+            }
+        };
+    }
+
+    private Row row(String image, Caption c) {
+        Row[] nbest = new Row[c.nbest().size()];
+        for (int i = 0; i < nbest.length; i++) nbest[i] = RowFactory.create(c.nbest().get(i).text(), c.nbest().get(i).score());
+        if (!settings.attention()) return RowFactory.create(image, c.text(), c.score(), nbest, null);
+        Row att = null;
+        if (!c.attention().isEmpty()) {
+            String[] words = new String[c.tokens().size() + 1];
+            for (int i = 0; i < c.tokens().size(); i++) words[i] = c.tokens().get(i);
+            words[words.length - 1] = "<end>";                  // as CaptionJson: where the model looked to stop
+            int cells = c.attention().get(0).length, side = (int) Math.round(Math.sqrt(cells));
+            int[] grid = side * side == cells ? new int[] {side, side} : new int[] {1, cells};
+            float[][] maps = c.attention().toArray(new float[0][]);
+            att = RowFactory.create(words, grid, maps);
+        }
+        return RowFactory.create(image, c.text(), c.score(), nbest, att, null);
+    }
+
+    private Row errorRow(String image, String error) {
+        return settings.attention() ? RowFactory.create(image, null, null, null, null, error) : RowFactory.create(image, null, null, null, error);
+    }
+}

@@ -1,0 +1,54 @@
+package org.captioner.spark;
+
+import org.apache.spark.SparkFiles;
+import org.captioner.Captioner;
+import org.captioner.encoder.EncoderType;
+import org.captioner.encoder.Encoders;
+import org.captioner.encoder.ImageEncoder;
+import org.captioner.encoder.NativeSetup;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One {@link Captioner} (or encoder) per executor JVM, loaded by the first task that needs it and reused by every
+ * later task of the JVM: loading a model costs seconds, a task lasts about as long. Keyed by the settings, so two
+ * jobs with other options in one JVM (local mode, tests) do not share a wrong one.
+ */
+final class ExecutorResources {
+    private static final Map<JobSettings, Captioner> CAPTIONERS = new HashMap<>();
+    private static final Map<JobSettings, ImageEncoder> ENCODERS = new HashMap<>();
+
+    private ExecutorResources() {
+    }
+
+    static synchronized Captioner captioner(JobSettings s) throws IOException {
+        Captioner c = CAPTIONERS.get(s);
+        if (c == null) {
+            NativeSetup.init();
+            Captioner.Builder b = Captioner.builder().beam(s.beam()).nbest(s.nbest()).weights(shipped(s.weightsFile()));
+            if (s.lengthAlpha() != null) b.lengthAlpha(s.lengthAlpha());
+            c = b.build(shipped(s.modelArchive()));
+            CAPTIONERS.put(s, c);
+        }
+        return c;
+    }
+
+    static synchronized ImageEncoder encoder(JobSettings s) throws IOException {
+        ImageEncoder e = ENCODERS.get(s);
+        if (e == null) {
+            NativeSetup.init();
+            Path w = shipped(s.weightsFile());
+            e = Encoders.load(EncoderType.parse(s.encoder()), w, w.toString());
+            ENCODERS.put(s, e);
+        }
+        return e;
+    }
+
+    /** Where this executor's copy of a shipped file (or unpacked archive) is. */
+    static Path shipped(String name) {
+        return Path.of(SparkFiles.get(name));
+    }
+}
