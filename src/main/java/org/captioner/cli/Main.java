@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** {@code ./captioner <command>}: the command-line entry point. */
 @Command(name = "captioner", mixinStandardHelpOptions = true, version = "captioner 0.1.0",
         description = "Image captioning on the JVM (Deeplearning4j).",
-        subcommands = {CaptionCommand.class, FeaturesCommand.class, TrainCommand.class, DecodeCommand.class, EvaluateCommand.class, BenchCommand.class, ServeCommand.class},
+        subcommands = {CaptionCommand.class, FeaturesCommand.class, TrainCommand.class, DecodeCommand.class, EvaluateCommand.class, BenchCommand.class, ServeCommand.class, SparkCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:some inputs failed (reported per item); the rest was done",
                 "2:invalid command line", "3:nothing could run (no inputs, no weights, unreadable model)"})

@@ -41,7 +41,7 @@ import static org.apache.spark.sql.functions.col;
 @Command(name = "spark", mixinStandardHelpOptions = true, version = "captioner 0.1.0",
         description = {"Caption or encode images as an Apache Spark job (local mode, standalone, YARN, Kubernetes).",
                 "Under spark-submit the master and resources come from spark-submit; with ./captioner spark, from --master and --conf."},
-        subcommands = {SparkJobs.CaptionJob.class, SparkJobs.FeaturesJob.class, SparkJobs.FeaturesFolder.class})
+        subcommands = {SparkJobs.CaptionJob.class, SparkJobs.FeaturesJob.class, SparkJobs.FeaturesFolder.class, SparkBench.class})
 public final class SparkJobs implements Runnable {
     public static final int EXIT_OK = 0, EXIT_PARTIAL = 1, EXIT_FATAL = 3;
 
@@ -110,7 +110,8 @@ public final class SparkJobs implements Runnable {
         boolean recursive;
         @Option(names = "--batch", defaultValue = "16", description = "Images per network batch (default: ${DEFAULT-VALUE}).")
         int batch;
-        @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads per task (default: ${DEFAULT-VALUE}).")
+        // one per task: Spark already runs a task per core, each decoding while another holds the networks
+        @Option(names = "--threads", defaultValue = "1", description = "Image decoding threads per task (default: ${DEFAULT-VALUE}; Spark runs one task per core).")
         int threads;
     }
 
@@ -153,6 +154,7 @@ public final class SparkJobs implements Runnable {
                 spark.sparkContext().addFile(weights.toAbsolutePath().toString());
                 JobSettings s = new JobSettings(archive, weights.getFileName().toString(), bundle.encoder(), beam, nbest, lengthAlpha, attention,
                         null, images.batch, images.threads, spark.conf().get(FaultInjection.CONF, null));
+                prewarm(spark, () -> ExecutorResources.captioner(s));
                 List<String> empties = new ArrayList<>();
                 Dataset<Row> in = ImageInputs.read(spark, images.inputs, images.recursive, empties);
                 long t0 = System.nanoTime();
@@ -199,6 +201,7 @@ public final class SparkJobs implements Runnable {
                 spark.sparkContext().addFile(weights.toAbsolutePath().toString());
                 JobSettings s = new JobSettings(null, weights.getFileName().toString(), type.id, 1, 1, null, false, grid, images.batch,
                         images.threads, spark.conf().get(FaultInjection.CONF, null));
+                prewarm(spark, () -> ExecutorResources.encoder(s));
                 List<String> empties = new ArrayList<>();
                 Dataset<Row> in = ImageInputs.read(spark, images.inputs, images.recursive, empties);
                 long t0 = System.nanoTime();
@@ -257,6 +260,30 @@ public final class SparkJobs implements Runnable {
                 spark.stop();
             }
         }
+    }
+
+    /** What a prewarm loads. */
+    @FunctionalInterface
+    interface Load {
+        Object load() throws IOException;
+    }
+
+    /**
+     * In local mode the driver's JVM is the executor: load the networks there on a background thread while Spark
+     * plans the query (seconds of class loading and code generation on a fresh JVM), so the first tasks find them
+     * ready instead of waiting. A failure is left to the tasks, which report it.
+     */
+    static void prewarm(SparkSession spark, Load load) {
+        if (!spark.sparkContext().isLocal()) return;
+        Thread t = new Thread(() -> {
+            try {
+                load.load();
+            } catch (IOException | RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(SparkJobs.class).debug("prewarm failed; the tasks will load and report", e);
+            }
+        }, "captioner-prewarm");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Error rows for zero-length files, in a job's schema (image and error set, the rest null). */

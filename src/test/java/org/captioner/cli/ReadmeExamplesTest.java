@@ -168,4 +168,48 @@ class ReadmeExamplesTest {
             server.destroyForcibly();
         }
     }
+
+    /**
+     * The Spark section's local-mode example as written (its continuation lines joined), through ./captioner spark,
+     * which resolves Spark's jars itself: one JSON-lines row per COCO photo.
+     */
+    @Test
+    void sparkLocalModeExampleWorksAsWritten(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        SharedData.require("weights");
+        Path coco = SharedData.require("data/coco/val2017");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
+                "skipped: README paths assume ../shared beside the checkout");
+        List<String> lines = bashLinesUnder("## Scale-out on Spark");
+        int i = 0;
+        while (!lines.get(i).contains("./captioner spark caption --master 'local[2]'")) i++;
+        StringBuilder cmd = new StringBuilder(lines.get(i));
+        while (cmd.toString().endsWith("\\")) {
+            cmd.setLength(cmd.length() - 1);
+            cmd.append(' ').append(lines.get(++i).strip());
+        }
+        assertTrue(cmd.toString().contains("--out /tmp/coco-spark"), cmd.toString());
+        Path out = tmp.resolve("coco-spark");
+        String run = cmd.toString().replace("--out /tmp/coco-spark", "--out " + out);
+        Process p = new ProcessBuilder("bash", "-c", run).directory(ROOT.toFile()).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES));
+        assertEquals(0, p.exitValue(), run + "\n" + log.substring(Math.max(0, log.length() - 4000)));
+        long images;
+        try (var st = Files.list(coco)) {
+            images = st.filter(f -> org.captioner.image.ImageFiles.hasImageExtension(f)).count();
+        }
+        long rows = 0;
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (var parts = Files.list(out)) {
+            for (Path part : parts.filter(f -> f.getFileName().toString().startsWith("part-")).toList()) {
+                for (String l : Files.readAllLines(part)) {
+                    var n = json.readTree(l);
+                    assertEquals(3, n.get("nbest").size(), l);
+                    assertTrue(n.get("caption").asText().split(" ").length >= 3, l);
+                    rows++;
+                }
+            }
+        }
+        assertEquals(images, rows, "one row per photo");
+    }
 }
