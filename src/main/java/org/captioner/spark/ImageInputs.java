@@ -4,7 +4,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.GlobFilter;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -71,22 +70,28 @@ final class ImageInputs {
      * writes them as error rows.
      */
     static List<String> emptyFiles(FileSystem fs, Path p, boolean glob, boolean file, boolean recursive) throws IOException {
+        record Entry(FileStatus status, int depth) {
+        }
         List<String> out = new java.util.ArrayList<>();
         GlobFilter images = new GlobFilter(extensionGlob());
         FileStatus[] roots = glob ? fs.globStatus(p) : new FileStatus[] {fs.getFileStatus(p)};
         if (roots == null) return out;
-        for (FileStatus root : roots) {
-            if (root.isFile()) {
-                if (root.getLen() == 0 && (file || images.accept(root.getPath()))) out.add(fs.makeQualified(root.getPath()).toString());
-                continue;
-            }
-            RemoteIterator<LocatedFileStatus> it = fs.listFiles(root.getPath(), recursive || glob);
-            while (it.hasNext()) {
-                LocatedFileStatus f = it.next();
-                String n = f.getPath().getName();
-                if (f.getLen() == 0 && images.accept(f.getPath()) && !n.startsWith("_") && !n.startsWith(".")) {
+        // listStatusIterator, not listFiles: listFiles' LocatedFileStatus reads each file's permissions, which on the
+        // local file system forks `ls -ld` per file (seconds per thousand files)
+        java.util.ArrayDeque<Entry> todo = new java.util.ArrayDeque<>();
+        for (FileStatus r : roots) todo.add(new Entry(r, 0));
+        while (!todo.isEmpty()) {
+            Entry e = todo.poll();
+            FileStatus f = e.status();
+            String n = f.getPath().getName();
+            if (f.isFile()) {
+                boolean named = e.depth() == 0 && file;          // a file given by name is taken whatever its extension
+                if (f.getLen() == 0 && (named || images.accept(f.getPath())) && !n.startsWith("_") && !n.startsWith(".")) {
                     out.add(fs.makeQualified(f.getPath()).toString());
                 }
+            } else if (e.depth() == 0 || recursive || glob) {
+                RemoteIterator<FileStatus> it = fs.listStatusIterator(f.getPath());
+                while (it.hasNext()) todo.add(new Entry(it.next(), e.depth() + 1));
             }
         }
         return out;

@@ -131,7 +131,18 @@ public final class Trainer {
             st = new TrainingState();
             st.learningRate = o.learningRate();
             if (init != null) {
-                dec = Decoders.load(cfg, init.dir().resolve(ModelBundle.DECODER), false, o.attentionLambda());  // fresh Adam state
+                Path adamFrom = crossEntropyOptimizerState(init.dir());
+                if (adamFrom != null) {
+                    // As ImageCaptioning.pytorch (which keeps its optimizer when self-critical training starts): Adam's
+                    // second moments from cross-entropy training keep the steps at the scale the model was trained with.
+                    // A fresh Adam divides the noisy policy gradient by its own small scale, so every parameter moves a
+                    // full learning rate each step, mostly noise; from a fresh Adam the reward fell after one epoch.
+                    dec = Decoders.load(cfg, adamFrom, true, o.attentionLambda());
+                    log.info("continuing the cross-entropy run's Adam state from {}", adamFrom);
+                } else {
+                    dec = Decoders.load(cfg, init.dir().resolve(ModelBundle.DECODER), false, o.attentionLambda());  // fresh Adam state
+                }
+                st.scstOptimizer = adamFrom == null ? "fresh Adam" : "Adam state continued from " + adamFrom;
                 dec.setLearningRate(o.learningRate());
                 log.info("self-critical training of the {} decoder of {} ({} parameters): {} samples per image, {} baseline, learning rate {}",
                         cfg.type().id(), o.scst().init(), dec.parameterCount(), o.scst().samples(), o.scst().baseline().id(), o.learningRate());
@@ -360,6 +371,7 @@ public final class Trainer {
             from.put("command", init.training().path("command").asText());
             from.put("best_epoch", init.training().path("best_epoch").asInt());
             from.put("dev_CIDEr-D_at_start", st.startScore);
+            from.put("optimizer", st.scstOptimizer);
         }
         n.put("best_epoch", st.bestEpoch);
         n.put("epochs_run", st.epoch);
@@ -367,6 +379,20 @@ public final class Trainer {
         n.put("java", System.getProperty("java.version"));
         n.put("cores", Runtime.getRuntime().availableProcessors());
         return n;
+    }
+
+    /**
+     * The checkpoint of a training run folder given to {@code --init}, when it holds the bundle's own weights (it was
+     * written at the end of the best epoch and training stopped there) with their Adam state; null otherwise (a bare
+     * bundle such as models/default, or a run that went on past its best epoch).
+     */
+    static Path crossEntropyOptimizerState(Path runDir) throws IOException {
+        Path ckpt = runDir.resolve(CHECKPOINT_DIR);
+        if (!Files.isRegularFile(ckpt.resolve(STATE))) return null;
+        TrainingState s = TrainingState.load(ckpt.resolve(STATE));
+        if (s.decoderFile == null || s.batchInEpoch != 0 || s.bestEpoch != s.epoch - 1) return null;
+        Path f = ckpt.resolve(s.decoderFile);
+        return Files.isRegularFile(f) ? f : null;
     }
 
     private static List<ImageCaptions> limit(List<ImageCaptions> l, int n) {

@@ -23,6 +23,7 @@ public final class TrainingState {
     public double epochLossSum = 0;    // running sums of the epoch in progress
     public long epochTokens = 0;
     public double epochTrainSeconds = 0;
+    public String scstOptimizer;       // self-critical training: where its Adam state came from
     public double epochRewardSum = 0;  // self-critical training: sum of sampled captions' rewards, and their count
     public long epochSamples = 0;
     public double startScore = Double.NaN; // self-critical training: the starting model's dev CIDEr-D
