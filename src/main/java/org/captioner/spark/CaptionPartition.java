@@ -9,12 +9,9 @@ import org.captioner.Caption;
 import org.captioner.Captioner;
 import org.captioner.image.ImageBatchLoader;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 
 /**
  * Captions one partition of {@code (path, content)} rows: the CLI's pipeline (decode on background threads, batches
@@ -51,47 +48,16 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
     public Iterator<Row> call(Iterator<Row> input) throws Exception {
         Captioner captioner = ExecutorResources.captioner(settings);
         ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), settings.decodeThreads(), 2);
-        List<String> names = new ArrayList<>();                 // item index -> path (the rows' bytes are not kept)
-        Iterator<ImageBatchLoader.Batch> batches = loader.batches(new Iterator<byte[]>() {
-            @Override
-            public boolean hasNext() {
-                return input.hasNext();
+        return PartitionPipeline.run(input, loader, settings, (b, names) -> {
+            List<Caption> caps = b.images() == null ? List.of() : captioner.captionTensor(b.images());
+            List<Row> rows = new ArrayList<>();
+            int k = 0;
+            for (ImageBatchLoader.Item item : b.items()) {
+                String image = names.get(item.index());
+                rows.add(item.ok() ? row(image, caps.get(k++)) : errorRow(image, item.error()));
             }
-
-            @Override
-            public byte[] next() {
-                Row r = input.next();
-                names.add(r.getString(0));
-                return (byte[]) r.get(1);
-            }
-        }, settings.batch(), loader::load);
-        return new Iterator<>() {
-            private final Deque<Row> ready = new ArrayDeque<>();
-            private boolean first = true;
-
-            @Override
-            public boolean hasNext() {
-                while (ready.isEmpty() && batches.hasNext()) {
-                    if (!first) FaultInjection.afterFirstBatch(settings.failOnce());
-                    first = false;
-                    ImageBatchLoader.Batch b = batches.next();
-                    List<Caption> caps = b.images() == null ? List.of() : captioner.captionTensor(b.images());
-                    int k = 0;
-                    for (ImageBatchLoader.Item item : b.items()) {
-                        String image = names.get(item.index());
-                        ready.add(item.ok() ? row(image, caps.get(k++)) : errorRow(image, item.error()));
-                    }
-                }
-                if (ready.isEmpty()) loader.close();
-                return !ready.isEmpty();
-            }
-
-            @Override
-            public Row next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                return ready.poll();
-            }
-        };
+            return rows;
+        });
     }
 
     private Row row(String image, Caption c) {

@@ -16,12 +16,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 
 /**
  * Encodes one partition of {@code (path, content)} rows into {@code image, vector, grid, error}: the features
@@ -57,62 +55,31 @@ final class FeaturesPartition implements MapPartitionsFunction<Row, Row> {
     public Iterator<Row> call(Iterator<Row> input) throws Exception {
         ImageEncoder encoder = ExecutorResources.encoder(settings);
         ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), encoder.type().preprocessor(), settings.decodeThreads(), 2);
-        List<String> names = new ArrayList<>();
-        Iterator<ImageBatchLoader.Batch> batches = loader.batches(new Iterator<byte[]>() {
-            @Override
-            public boolean hasNext() {
-                return input.hasNext();
-            }
-
-            @Override
-            public byte[] next() {
-                Row r = input.next();
-                names.add(r.getString(0));
-                return (byte[]) r.get(1);
-            }
-        }, settings.batch(), loader::load);
         boolean withGrid = !settings.gridFormat().equals("none");
-        return new Iterator<>() {
-            private final Deque<Row> ready = new ArrayDeque<>();
-            private boolean first = true;
-
-            @Override
-            public boolean hasNext() {
-                while (ready.isEmpty() && batches.hasNext()) {
-                    if (!first) FaultInjection.afterFirstBatch(settings.failOnce());
-                    first = false;
-                    ImageBatchLoader.Batch b = batches.next();
-                    float[] vectors = null, grids = null;
-                    int d = encoder.type().vectorSize, g = encoder.type().gridCells() * encoder.type().gridChannels;
-                    if (b.images() != null) {
-                        EncodedBatch enc = encoder.encode(b.images());
-                        vectors = enc.vectors().castTo(DataType.FLOAT).dup('c').data().asFloat();     // [n, D]
-                        if (withGrid) grids = enc.grid().castTo(DataType.FLOAT).dup('c').data().asFloat();   // [n, cells, C]
-                    }
-                    int k = 0;
-                    for (ImageBatchLoader.Item item : b.items()) {
-                        String image = names.get(item.index());
-                        if (!item.ok()) {
-                            ready.add(withGrid ? RowFactory.create(image, null, null, item.error()) : RowFactory.create(image, null, item.error()));
-                            continue;
-                        }
-                        float[] v = java.util.Arrays.copyOfRange(vectors, k * d, (k + 1) * d);
-                        if (!withGrid) ready.add(RowFactory.create(image, v, null));
-                        else if (settings.gridFormat().equals("float16")) ready.add(RowFactory.create(image, v, half(grids, k * g, g), null));
-                        else ready.add(RowFactory.create(image, v, java.util.Arrays.copyOfRange(grids, k * g, (k + 1) * g), null));
-                        k++;
-                    }
+        int d = encoder.type().vectorSize, g = encoder.type().gridCells() * encoder.type().gridChannels;
+        return PartitionPipeline.run(input, loader, settings, (b, names) -> {
+            float[] vectors = null, grids = null;
+            if (b.images() != null) {
+                EncodedBatch enc = encoder.encode(b.images());
+                vectors = enc.vectors().castTo(DataType.FLOAT).dup('c').data().asFloat();                    // [n, D]
+                if (withGrid) grids = enc.grid().castTo(DataType.FLOAT).dup('c').data().asFloat();        // [n, cells, C]
+            }
+            List<Row> rows = new ArrayList<>();
+            int k = 0;
+            for (ImageBatchLoader.Item item : b.items()) {
+                String image = names.get(item.index());
+                if (!item.ok()) {
+                    rows.add(withGrid ? RowFactory.create(image, null, null, item.error()) : RowFactory.create(image, null, item.error()));
+                    continue;
                 }
-                if (ready.isEmpty()) loader.close();
-                return !ready.isEmpty();
+                float[] v = Arrays.copyOfRange(vectors, k * d, (k + 1) * d);
+                if (!withGrid) rows.add(RowFactory.create(image, v, null));
+                else if (settings.gridFormat().equals("float16")) rows.add(RowFactory.create(image, v, half(grids, k * g, g), null));
+                else rows.add(RowFactory.create(image, v, Arrays.copyOfRange(grids, k * g, (k + 1) * g), null));
+                k++;
             }
-
-            @Override
-            public Row next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                return ready.poll();
-            }
-        };
+            return rows;
+        });
     }
 
     /** float16 little-endian bytes of {@code n} values from {@code off}: grid.npy's storage, half the size of float32. */
