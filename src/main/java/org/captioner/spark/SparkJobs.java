@@ -155,11 +155,8 @@ public final class SparkJobs implements Runnable {
                 JobSettings s = new JobSettings(archive, weights.getFileName().toString(), bundle.encoder(), beam, nbest, lengthAlpha, attention,
                         null, images.batch, images.threads, spark.conf().get(FaultInjection.CONF, null));
                 prewarm(spark, () -> ExecutorResources.captioner(s));
-                List<String> empties = new ArrayList<>();
-                Dataset<Row> in = ImageInputs.read(spark, images.inputs, images.recursive, empties);
                 long t0 = System.nanoTime();
-                var schema = CaptionPartition.schema(attention);
-                common.write(in.mapPartitions(new CaptionPartition(s), Encoders.row(schema)).union(emptyRows(spark, empties, schema)), fmt);
+                common.write(imageRows(spark, images, new CaptionPartition(s), CaptionPartition.schema(attention)), fmt);
                 return summary(spark, common, fmt, "captioned", t0);
             } finally {
                 spark.stop();
@@ -202,11 +199,9 @@ public final class SparkJobs implements Runnable {
                 JobSettings s = new JobSettings(null, weights.getFileName().toString(), type.id, 1, 1, null, false, grid, images.batch,
                         images.threads, spark.conf().get(FaultInjection.CONF, null));
                 prewarm(spark, () -> ExecutorResources.encoder(s));
-                List<String> empties = new ArrayList<>();
-                Dataset<Row> in = ImageInputs.read(spark, images.inputs, images.recursive, empties);
                 long t0 = System.nanoTime();
                 var schema = FeaturesPartition.schema(grid, type.id, sha);
-                Dataset<Row> rows = in.mapPartitions(new FeaturesPartition(s), Encoders.row(schema)).union(emptyRows(spark, empties, schema));
+                Dataset<Row> rows = imageRows(spark, images, new FeaturesPartition(s), schema);
                 // mapPartitions keeps the types, not the column metadata: put it back for the writer (Parquet stores it)
                 rows = rows.withColumn("vector", col("vector").as("vector", schema.apply("vector").metadata()));
                 common.write(rows, fmt);
@@ -284,6 +279,14 @@ public final class SparkJobs implements Runnable {
         }, "captioner-prewarm");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** A job's output rows: the input files through {@code partition}, plus the error rows of empty files. */
+    static Dataset<Row> imageRows(SparkSession spark, ImageOptions images, org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row> partition,
+                                  org.apache.spark.sql.types.StructType schema) throws IOException {
+        List<String> empties = new ArrayList<>();
+        Dataset<Row> in = ImageInputs.read(spark, images.inputs, images.recursive, empties);
+        return in.mapPartitions(partition, Encoders.row(schema)).union(emptyRows(spark, empties, schema));
     }
 
     /** Error rows for zero-length files, in a job's schema (image and error set, the rest null). */
