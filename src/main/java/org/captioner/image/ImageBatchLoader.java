@@ -57,23 +57,27 @@ public final class ImageBatchLoader implements AutoCloseable {
 
     /** Decodes one file to preprocessed pixels; errors become the item's reason. */
     public Item load(int index, Path file) {
-        try {
-            return new Item(index, file, preprocessor.toChw(decoder.decode(file)), null);
-        } catch (ImageLoadException e) {
-            return new Item(index, file, null, e.getMessage());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            return new Item(index, file, null, "cannot decode: " + e);
-        }
+        return item(index, file, () -> decoder.decode(file));
     }
 
     /** Decodes one image held in memory (e.g. a Spark row's bytes); {@code file} is null in the item. */
     public Item load(int index, byte[] bytes) {
+        return item(index, null, () -> decoder.decode(bytes));
+    }
+
+    @FunctionalInterface
+    private interface Decoding {
+        java.awt.image.BufferedImage decode() throws ImageLoadException;
+    }
+
+    /** One place that turns a decoding into an item: pixels, or the reason it failed. */
+    private Item item(int index, Path file, Decoding decoding) {
         try {
-            return new Item(index, null, preprocessor.toChw(decoder.decode(bytes)), null);
+            return new Item(index, file, preprocessor.toChw(decoding.decode()), null);
         } catch (ImageLoadException e) {
-            return new Item(index, null, null, e.getMessage());
+            return new Item(index, file, null, e.getMessage());
         } catch (RuntimeException | OutOfMemoryError e) {
-            return new Item(index, null, null, "cannot decode: " + e);
+            return new Item(index, file, null, "cannot decode: " + e);
         }
     }
 
