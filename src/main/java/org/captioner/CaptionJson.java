@@ -30,14 +30,25 @@ public final class CaptionJson {
         }
         if (withAttention && !c.attention().isEmpty()) {
             Map<String, Object> att = new LinkedHashMap<>();
-            List<String> words = new ArrayList<>(c.tokens());
-            words.add("<end>");                                     // the last map is where the model looked to stop
-            att.put("words", words);
-            int cells = c.attention().get(0).length, side = (int) Math.round(Math.sqrt(cells));
-            att.put("grid", side * side == cells ? List.of(side, side) : List.of(1, cells));   // rows, cols (row-major maps)
+            att.put("words", attentionWords(c));
+            int[] grid = attentionGrid(c.attention().get(0).length);
+            att.put("grid", List.of(grid[0], grid[1]));
             att.put("maps", c.attention());
             into.put("attention", att);
         }
         return into;
+    }
+
+    /** The words a caption's attention maps belong to: its words, then {@code <end>} (where the model looked to stop). */
+    public static List<String> attentionWords(Caption c) {
+        List<String> words = new ArrayList<>(c.tokens());
+        words.add("<end>");
+        return words;
+    }
+
+    /** Rows and columns of the row-major attention maps over {@code cells} grid cells (a square grid, else one row). */
+    public static int[] attentionGrid(int cells) {
+        int side = (int) Math.round(Math.sqrt(cells));
+        return side * side == cells ? new int[] {side, side} : new int[] {1, cells};
     }
 }

@@ -6,6 +6,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.captioner.Caption;
+import org.captioner.CaptionJson;
 import org.captioner.Captioner;
 import org.captioner.image.ImageBatchLoader;
 
@@ -66,13 +67,10 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
         if (!settings.attention()) return RowFactory.create(image, c.text(), c.score(), nbest, null);
         Row att = null;
         if (!c.attention().isEmpty()) {
-            String[] words = new String[c.tokens().size() + 1];
-            for (int i = 0; i < c.tokens().size(); i++) words[i] = c.tokens().get(i);
-            words[words.length - 1] = "<end>";                  // as CaptionJson: where the model looked to stop
-            int cells = c.attention().get(0).length, side = (int) Math.round(Math.sqrt(cells));
-            int[] grid = side * side == cells ? new int[] {side, side} : new int[] {1, cells};
-            float[][] maps = c.attention().toArray(new float[0][]);
-            att = RowFactory.create(words, grid, maps);
+            // the CLI's JSON attention object as a struct: the same words, grid shape and maps
+            String[] words = CaptionJson.attentionWords(c).toArray(new String[0]);
+            int[] grid = CaptionJson.attentionGrid(c.attention().get(0).length);
+            att = RowFactory.create(words, grid, c.attention().toArray(new float[0][]));
         }
         return RowFactory.create(image, c.text(), c.score(), nbest, att, null);
     }
