@@ -8,6 +8,7 @@ import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageFiles;
+import org.captioner.util.PeakMemory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;

@@ -5,6 +5,7 @@ import org.captioner.encoder.NativeSetup;
 import org.captioner.image.ImageFiles;
 import org.captioner.serve.CaptionServer;
 import org.captioner.serve.ServeOptions;
+import org.captioner.util.PeakMemory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

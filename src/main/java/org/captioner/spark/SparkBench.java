@@ -1,5 +1,6 @@
 package org.captioner.spark;
 
+import org.captioner.util.PeakMemory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -120,19 +121,8 @@ final class SparkBench implements Callable<Integer> {
         while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
             List<ProcessHandle> all = new ArrayList<>(others.get());
             all.add(p.toHandle());
-            for (ProcessHandle h : all) peaks.merge(h.pid(), hwm(h.pid()), Math::max);
+            for (ProcessHandle h : all) peaks.merge(h.pid(), Math.max(0, PeakMemory.peakRssMiB(h.pid())), Math::max);
         }
         return peaks.values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    private static long hwm(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // process gone, or not Linux
-        }
-        return 0;
     }
 }

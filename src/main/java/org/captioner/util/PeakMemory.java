@@ -1,4 +1,4 @@
-package org.captioner.cli;
+package org.captioner.util;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -8,23 +8,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Peak memory figures for benchmarks: process resident set (JVM heap + ND4J off-heap + natives) and JVM heap. */
-final class PeakMemory {
+public final class PeakMemory {
     private PeakMemory() {
     }
 
     /** Peak resident set size in MiB (VmHWM from /proc), or -1 where /proc is unavailable. */
-    static long peakRssMiB() {
+    public static long peakRssMiB() {
+        return peakRssMiB("self");
+    }
+
+    /** The same for another process (a benchmark's child), or -1 when it is gone or /proc is unavailable. */
+    public static long peakRssMiB(long pid) {
+        return peakRssMiB(String.valueOf(pid));
+    }
+
+    private static long peakRssMiB(String proc) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/" + proc + "/status"))) {
                 if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
             }
         } catch (IOException | RuntimeException ignored) {
-            // not Linux
+            // not Linux, or the process is gone
         }
         return -1;
     }
 
-    static long peakHeapMiB() {
+    public static long peakHeapMiB() {
         long sum = 0;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
             if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) sum += p.getPeakUsage().getUsed();
@@ -32,7 +41,7 @@ final class PeakMemory {
         return sum >> 20;
     }
 
-    static String describe() {
+    public static String describe() {
         return "peak RSS " + peakRssMiB() + " MiB, peak heap " + peakHeapMiB() + " MiB";
     }
 }
