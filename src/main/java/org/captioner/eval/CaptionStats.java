@@ -10,8 +10,6 @@ import java.util.Set;
  * a shrinking vocabulary (distinct words over the whole set).
  */
 public final class CaptionStats {
-    static final Set<String> FUNCTION_WORDS = org.captioner.text.Vocabulary.FUNCTION_WORDS;
-
     private long captions, repeated, badEnding;
     private final Set<String> vocabulary = new HashSet<>();
 
@@ -19,7 +17,7 @@ public final class CaptionStats {
     public void add(List<String> words) {
         captions++;
         if (repeatsPhrase(words)) repeated++;
-        if (!words.isEmpty() && FUNCTION_WORDS.contains(words.get(words.size() - 1))) badEnding++;
+        if (!words.isEmpty() && org.captioner.text.Vocabulary.FUNCTION_WORDS.contains(words.get(words.size() - 1))) badEnding++;
         vocabulary.addAll(words);
     }
 

@@ -58,7 +58,7 @@ final class ImageInputs {
                 d = d.filter(regexp_extract(col("path"), "^(.*)/[^/]*$", 1).equalTo(root));
             }
             all = all == null ? d : all.union(d);
-            empties.addAll(emptyFiles(fs, p, glob, file, recursive));
+            empties.addAll(emptyFiles(fs, glob ? fs.globStatus(p) : new FileStatus[] {st}, glob, file, recursive));
         }
         if (all == null) throw new IllegalArgumentException("no inputs");
         return all;
@@ -67,15 +67,14 @@ final class ImageInputs {
     /**
      * Zero-length files among the inputs. Spark's file sources drop them when listing (SPARK-27291), but the job owes
      * each input file a row, so the driver finds them in a second, streamed listing (only their names are kept) and
-     * writes them as error rows.
+     * writes them as error rows. {@code roots}: the input's status, or its glob's matches.
      */
-    static List<String> emptyFiles(FileSystem fs, Path p, boolean glob, boolean file, boolean recursive) throws IOException {
+    static List<String> emptyFiles(FileSystem fs, FileStatus[] roots, boolean glob, boolean file, boolean recursive) throws IOException {
         record Entry(FileStatus status, int depth) {
         }
         List<String> out = new java.util.ArrayList<>();
         GlobFilter images = new GlobFilter(extensionGlob());
-        FileStatus[] roots = glob ? fs.globStatus(p) : new FileStatus[] {fs.getFileStatus(p)};
-        if (roots == null) return out;
+        if (roots == null) return out;                          // a glob that matches nothing
         // listStatusIterator, not listFiles: listFiles' LocatedFileStatus reads each file's permissions, which on the
         // local file system forks `ls -ld` per file (seconds per thousand files)
         java.util.ArrayDeque<Entry> todo = new java.util.ArrayDeque<>();

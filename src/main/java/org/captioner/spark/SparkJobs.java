@@ -243,8 +243,14 @@ public final class SparkJobs implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (Files.exists(to) && (!Files.isDirectory(to) || Files.list(to).findAny().isPresent())) {
-                throw new IOException(to + " exists and is not an empty folder");
+            if (Files.exists(to)) {
+                boolean empty;
+                try (var entries = Files.list(to)) {
+                    empty = entries.findAny().isEmpty();
+                } catch (java.nio.file.NotDirectoryException e) {
+                    empty = false;
+                }
+                if (!empty) throw new IOException(to + " exists and is not an empty folder");
             }
             SparkSession.Builder b = SparkSession.builder().appName("captioner features-folder");
             b = b.master(master != null ? master : System.getProperty("spark.master", "local[*]"));

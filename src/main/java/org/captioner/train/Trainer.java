@@ -131,14 +131,14 @@ public final class Trainer {
             st = new TrainingState();
             st.learningRate = o.learningRate();
             if (init != null) {
-                Path adamFrom = crossEntropyOptimizerState(init.dir());
+                Path adamFrom = bestEpochOptimizerState(init.dir());
                 if (adamFrom != null) {
                     // As ImageCaptioning.pytorch (which keeps its optimizer when self-critical training starts): Adam's
                     // second moments from cross-entropy training keep the steps at the scale the model was trained with.
                     // A fresh Adam divides the noisy policy gradient by its own small scale, so every parameter moves a
                     // full learning rate each step, mostly noise; from a fresh Adam the reward fell after one epoch.
                     dec = Decoders.load(cfg, adamFrom, true, o.attentionLambda());
-                    log.info("continuing the cross-entropy run's Adam state from {}", adamFrom);
+                    log.info("continuing the Adam state of the run's best epoch from {}", adamFrom);
                 } else {
                     dec = Decoders.load(cfg, init.dir().resolve(ModelBundle.DECODER), false, o.attentionLambda());  // fresh Adam state
                 }
@@ -382,11 +382,11 @@ public final class Trainer {
     }
 
     /**
-     * The checkpoint of a training run folder given to {@code --init}, when it holds the bundle's own weights (it was
-     * written at the end of the best epoch and training stopped there) with their Adam state; null otherwise (a bare
-     * bundle such as models/default, or a run that went on past its best epoch).
+     * The checkpoint of a training run folder given to {@code --init} (cross-entropy or self-critical), when it holds
+     * the bundle's own weights (it was written at the end of the best epoch and training stopped there) with their
+     * Adam state; null otherwise (a bare bundle such as models/default, or a run that went on past its best epoch).
      */
-    static Path crossEntropyOptimizerState(Path runDir) throws IOException {
+    static Path bestEpochOptimizerState(Path runDir) throws IOException {
         Path ckpt = runDir.resolve(CHECKPOINT_DIR);
         if (!Files.isRegularFile(ckpt.resolve(STATE))) return null;
         TrainingState s = TrainingState.load(ckpt.resolve(STATE));

@@ -121,14 +121,14 @@ class TrainerTest {
             assertTrue(Double.isFinite(m.training().path("scst_init").path("dev_CIDEr-D_at_start").asDouble()));
             assertEquals(5, m.training().path("options").path("scst").path("samples").asInt());
             // a run folder whose checkpoint is its best epoch hands its Adam state on; a bare bundle copy cannot
-            Path adam = Trainer.crossEntropyOptimizerState(ce);
+            Path adam = Trainer.bestEpochOptimizerState(ce);
             TrainingState ceState = TrainingState.load(ce.resolve("checkpoint/state.json"));
             assertEquals(ceState.bestEpoch == ceState.epoch - 1, adam != null, "Adam state handed on iff the checkpoint is the best epoch");
             assertEquals(adam == null ? "fresh Adam" : "Adam state continued from " + adam, m.training().path("scst_init").path("optimizer").asText());
             Path bare = dir.resolve("bare");
             Files.createDirectories(bare);
             for (String f : new String[] {ModelBundle.DECODER, ModelBundle.VOCAB, "config.json"}) Files.copy(ce.resolve(f), bare.resolve(f));
-            assertEquals(null, Trainer.crossEntropyOptimizerState(bare));
+            assertEquals(null, Trainer.bestEpochOptimizerState(bare));
             List<String> csv = Files.readAllLines(a.resolve(Trainer.LOG_CSV));
             assertTrue(csv.get(0).contains("dev_greedy_CIDEr-D") && csv.get(0).contains("train_reward") && csv.get(0).contains("samples_per_s"), csv.get(0));
             assertEquals(3, csv.size());
