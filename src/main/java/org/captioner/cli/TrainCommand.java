@@ -37,7 +37,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path features;
     @Option(names = "--dev-features", description = "Features of the dev images, if in another folder.")
     Path devFeatures;
-    @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm or attention (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru or attention (default: ${DEFAULT-VALUE}).")
     String decoder;
     @Option(names = "--out", required = true, description = "Model folder: the best model, training-log.csv and checkpoint/.")
     Path out;
@@ -61,6 +61,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N steps (and every epoch).") int checkpointEvery;
     @Option(names = "--dev-beam", defaultValue = "3", description = "Beam width for the per-epoch dev evaluation.") int devBeam;
+    @Option(names = "--layers", defaultValue = "1", description = {"Stacked recurrent layers of rnn, lstm and gru (default: ${DEFAULT-VALUE});",
+            "the image enters the first, dropout (--dropout) between layers."}) int layers;
     @Option(names = "--embed", defaultValue = "256") int embed;
     @Option(names = "--hidden", defaultValue = "512") int hidden;
     @Option(names = "--dropout", defaultValue = "0.5") double dropout;
@@ -109,7 +111,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (var e : new Object[][] {{"--epochs", epochs}, {"--batch", batch}, {"--min-count", minCount}, {"--max-length", maxLength},
-                {"--dev-beam", devBeam}, {"--embed", embed}, {"--hidden", hidden}, {"--patience", patience}}) {
+                {"--dev-beam", devBeam}, {"--embed", embed}, {"--hidden", hidden}, {"--patience", patience}, {"--layers", layers}}) {
             Options.positive(spec, (String) e[0], (Integer) e[1]);
         }
         double lr = lrOption != null ? lrOption : scst ? 2e-5 : 4e-4;
@@ -144,6 +146,11 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        Options.range(spec, "--layers", layers, 1, 8);
+        if (layers > 1 && type == DecoderType.ATTENTION) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--layers is for rnn, lstm and gru; the attention decoder has one LSTM layer");
+        }
+        if (layers > 1 && scst) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--layers comes from --init with --scst");
         NativeSetup.init();
         CaptionDataset ds = CaptionDataset.load(captions, format);
         boolean hasSplits = format == CaptionDataset.Format.FLICKR8K || format == CaptionDataset.Format.KARPATHY;
@@ -166,7 +173,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
-                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions);
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions, layers);
             TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
         }

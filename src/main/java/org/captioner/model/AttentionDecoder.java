@@ -1,26 +1,16 @@
 package org.captioner.model;
 
-import org.captioner.util.AtomicFiles;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.learning.AdamUpdater;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
-import java.util.zip.ZipOutputStream;
 
 /**
  * Show, Attend and Tell: an LSTM that, at each step, attends over the L cells of the feature grid.
@@ -49,23 +39,18 @@ import java.util.zip.ZipOutputStream;
  * a_i W_a is computed once per batch; decoding ({@link #step}) uses the same formulas and the same score loops.
  */
 public final class AttentionDecoder implements CaptionDecoder {
-    private static final double CLIP_NORM = 5.0;
     private static final String[] PARAMS = {"E", "W_a", "W_ha", "w_att", "W_beta", "b_beta", "W_x", "W_z", "W_h", "b",
             "W_h0", "b_h0", "W_c0", "b_c0", "W_out", "b_out"};
 
     private final DecoderConfig c;
     private final double lambda;
-    private final Map<String, INDArray> params = new LinkedHashMap<>();
-    private final Map<String, AdamUpdater> adam = new HashMap<>();
-    private final Map<String, INDArray> adamState = new HashMap<>();
-    private double learningRate;
-    private int iteration;
+    private final ParameterSet params;
     private final Random dropoutRng;
 
-    private AttentionDecoder(DecoderConfig c, double learningRate, double lambda, long seed) {
+    private AttentionDecoder(DecoderConfig c, ParameterSet params, double lambda, long seed) {
         this.c = c;
         this.lambda = lambda;
-        this.learningRate = learningRate;
+        this.params = params;
         this.dropoutRng = new Random(seed);
     }
 
@@ -75,9 +60,9 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     /** With parameters in {@code dtype} (DOUBLE for gradient checks). */
     public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed, DataType dtype) {
-        AttentionDecoder d = new AttentionDecoder(c, learningRate, lambda, seed);
         int v = c.vocabSize(), e = c.embedSize(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden();
         Nd4j.getRandom().setSeed(seed);
+        Map<String, INDArray> initial = new HashMap<>();
         long[][] shapes = {{v, e}, {ch, a}, {h, a}, {a, 1}, {h, ch}, {1, ch}, {e, 4L * h}, {ch, 4L * h}, {h, 4L * h}, {1, 4L * h},
                 {ch, h}, {1, h}, {ch, h}, {1, h}, {h, v}, {1, v}};
         // PyTorch's initialisation, as in the Show-Attend-Tell tutorial the baseline follows: embedding and output
@@ -92,21 +77,11 @@ public final class AttentionDecoder implements CaptionDecoder {
                 case "w_att" -> 1 / Math.sqrt(a);
                 default -> 1 / Math.sqrt(h);                     // W_ha, W_beta, b_beta; LSTM W_x, W_z, W_h, b
             };
-            INDArray p = Nd4j.rand(dtype, shapes[i]).muli(2 * r).subi(r);                   // U(-r, r)
-            d.params.put(PARAMS[i], p);
+            initial.put(PARAMS[i], Nd4j.rand(dtype, shapes[i]).muli(2 * r).subi(r));        // U(-r, r)
         }
-        d.initAdam();
-        return d;
-    }
-
-    private void initAdam() {
-        for (String n : PARAMS) {
-            INDArray p = params.get(n);
-            AdamUpdater u = new AdamUpdater(new Adam(learningRate));
-            INDArray state = adamState.computeIfAbsent(n, k -> Nd4j.zeros(p.dataType(), 1, 2 * p.length()));
-            u.setStateViewArray(state, p.shape(), 'c', false);
-            adam.put(n, u);
-        }
+        ParameterSet ps = new ParameterSet(PARAMS, learningRate);
+        ps.init(initial);
+        return new AttentionDecoder(c, ps, lambda, seed);
     }
 
     @Override
@@ -222,8 +197,7 @@ public final class AttentionDecoder implements CaptionDecoder {
             return new Pass(ce, reg, null, allProbs);
         }
 
-        Map<String, INDArray> g = new LinkedHashMap<>();
-        for (String name : PARAMS) g.put(name, params.get(name).ulike().assign(0));
+        Map<String, INDArray> g = params.zeroGradients();
         // output layer, all steps: d logits = (p - onehot(target)) * weight (mask / tokens)  [T*B,V]
         INDArray dLogits = probs;                                                            // reused in place
         for (int r = 0; r < rows; r++) {
@@ -429,24 +403,7 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     /** One Adam step on a pass's gradients with global gradient-norm clipping; returns its loss. */
     private double update(Pass p) {
-        Map<String, INDArray> grads = p.gradients();
-        // global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_
-        double sq = 0;
-        for (INDArray gr : grads.values()) {
-            double nrm = gr.norm2Number().doubleValue();
-            sq += nrm * nrm;
-        }
-        double norm = Math.sqrt(sq);
-        double scale = norm > CLIP_NORM ? CLIP_NORM / norm : 1.0;
-        for (String name : PARAMS) {
-            INDArray gr = grads.get(name).dup('c');
-            if (scale != 1.0) gr.muli(scale);
-            AdamUpdater u = adam.get(name);
-            u.getConfig().setLearningRate(learningRate);
-            u.applyUpdater(gr, iteration, 0);                 // gr becomes the Adam step
-            params.get(name).subi(gr.reshape(params.get(name).shape()));
-        }
-        iteration++;
+        params.update(p.gradients());
         return p.crossEntropy();
     }
 
@@ -462,7 +419,7 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     /** Test hook: the parameter arrays themselves. */
     Map<String, INDArray> parameters() {
-        return params;
+        return params.all();
     }
 
     // ---------------------------------------------------------------- step-by-step decoding
@@ -561,79 +518,30 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     @Override
     public void setLearningRate(double lr) {
-        this.learningRate = lr;
+        params.setLearningRate(lr);
     }
 
     @Override
     public double learningRate() {
-        return learningRate;
+        return params.learningRate();
     }
 
     @Override
     public long parameterCount() {
-        return params.values().stream().mapToLong(INDArray::length).sum();
+        return params.count();
     }
 
-    /**
-     * Checkpoints ({@code withUpdater}) keep float32 parameters and the Adam state; a model bundle stores its parameters
-     * as float16, half the size in every clone's history (8,571,621 parameters: a 15.7 MB file instead of 34 MB of float32): beam-3
-     * decoding of the 1,000 Flickr8k dev images gave the same 1,000 captions from both forms (a MobileNetV2 attention
-     * model, mid-training). They are widened to float32 on load.
-     */
+    /** Checkpoints ({@code withUpdater}) keep float32 parameters and the Adam state; bundles float16 ({@link ParameterSet#save}). */
     @Override
     public synchronized void save(Path file, boolean withUpdater) throws IOException {
-        AtomicFiles.write(file, out -> {
-            ZipOutputStream zip = new ZipOutputStream(out);
-            DataOutputStream data = new DataOutputStream(zip);
-            for (String n : PARAMS) {
-                zip.putNextEntry(new ZipEntry("params/" + n));
-                INDArray p = params.get(n);
-                Nd4j.write(withUpdater || p.dataType() != DataType.FLOAT ? p : p.castTo(DataType.HALF), data);
-                data.flush();
-                zip.closeEntry();
-                if (withUpdater) {
-                    zip.putNextEntry(new ZipEntry("adam/" + n));
-                    Nd4j.write(adamState.get(n), data);
-                    data.flush();
-                    zip.closeEntry();
-                }
-            }
-            zip.putNextEntry(new ZipEntry("iteration"));
-            data.writeInt(iteration);
-            data.flush();
-            zip.closeEntry();
-            zip.finish();
-        });
+        params.save(file, withUpdater);
     }
 
     public static AttentionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double learningRate, double lambda) throws IOException {
-        AttentionDecoder d = new AttentionDecoder(c, learningRate, lambda, 42);
-        try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
-            ZipEntry e;
-            while ((e = zip.getNextEntry()) != null) {
-                DataInputStream in = new DataInputStream(zip);
-                if (e.getName().startsWith("params/")) {
-                    INDArray p = Nd4j.read(in);
-                    d.params.put(e.getName().substring(7), p.dataType() == DataType.HALF ? p.castTo(DataType.FLOAT) : p);
-                }
-                else if (e.getName().startsWith("adam/") && withUpdater) d.adamState.put(e.getName().substring(5), Nd4j.read(in));
-                // without its Adam moments the step count restarts too: Adam's bias correction assumes moments of
-                // that age, and fresh moments with an old count made the first fine-tuning steps ~3-6x the learning rate
-                else if (e.getName().equals("iteration") && withUpdater) d.iteration = in.readInt();
-            }
-        } catch (RuntimeException e) {
-            throw new IOException(file + " is not an attention decoder: " + e.getMessage(), e);
+        ParameterSet ps = ParameterSet.load(file, PARAMS, withUpdater, learningRate, "an attention decoder");
+        if (ps.get("E").size(0) != c.vocabSize()) {
+            throw new IOException(file + ": the network has " + ps.get("E").size(0) + " words but the vocabulary has " + c.vocabSize());
         }
-        for (String n : PARAMS) if (!d.params.containsKey(n)) throw new IOException(file + " lacks parameter " + n);
-        if (d.params.get("E").size(0) != c.vocabSize()) {
-            throw new IOException(file + ": the network has " + d.params.get("E").size(0) + " words but the vocabulary has " + c.vocabSize());
-        }
-        Map<String, INDArray> keep = new LinkedHashMap<>();
-        for (String n : PARAMS) keep.put(n, d.params.get(n));
-        d.params.clear();
-        d.params.putAll(keep);
-        d.initAdam();
-        return d;
+        return new AttentionDecoder(c, ps, lambda, 42);
     }
-
 }

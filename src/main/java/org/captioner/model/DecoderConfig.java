@@ -3,11 +3,27 @@ package org.captioner.model;
 /**
  * Sizes of a decoder. Defaults follow the PyTorch baseline in shared/BASELINES.md: embedding 256, image
  * vector projected to 256, recurrent state 512, dropout 0.5 before the output layer, captions of at most 20 words.
- * {@code attentionMap} matters only to the attention decoder (models saved before it existed are softmax).
+ * {@code attentionMap} matters only to the attention decoder (models saved before it existed are softmax);
+ * {@code layers} is the number of stacked recurrent layers of {@code rnn}, {@code lstm} and {@code gru} (models saved
+ * before it existed have one).
  */
 public record DecoderConfig(DecoderType type, int vocabSize, int imageDim, int embedSize, int imageProjection,
                             int hidden, double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize,
-                            AttentionMap attentionMap) {
+                            AttentionMap attentionMap, int layers) {
+    public DecoderConfig {
+        if (layers < 1) throw new IllegalArgumentException("layers must be at least 1, not " + layers);
+        if (layers > 1 && type == DecoderType.ATTENTION) {
+            throw new IllegalArgumentException("the attention decoder has one LSTM layer; --layers is for rnn, lstm and gru");
+        }
+    }
+
+    /** One recurrent layer. */
+    public DecoderConfig(DecoderType type, int vocabSize, int imageDim, int embedSize, int imageProjection, int hidden,
+                         double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize, AttentionMap attentionMap) {
+        this(type, vocabSize, imageDim, embedSize, imageProjection, hidden, dropout, maxLength, gridCells, gridChannels,
+                attentionSize, attentionMap, 1);
+    }
+
     /** With softmax attention. */
     public DecoderConfig(DecoderType type, int vocabSize, int imageDim, int embedSize, int imageProjection, int hidden,
                          double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize) {
@@ -21,11 +37,16 @@ public record DecoderConfig(DecoderType type, int vocabSize, int imageDim, int e
 
     public DecoderConfig withSizes(int embed, int hidden, double dropout, int maxLength) {
         return new DecoderConfig(type, vocabSize, imageDim, embed, embed, hidden, dropout, maxLength, gridCells, gridChannels,
-                attentionSize, attentionMap);
+                attentionSize, attentionMap, layers);
     }
 
     public DecoderConfig withAttentionMap(AttentionMap map) {
         return new DecoderConfig(type, vocabSize, imageDim, embedSize, imageProjection, hidden, dropout, maxLength, gridCells,
-                gridChannels, attentionSize, map);
+                gridChannels, attentionSize, map, layers);
+    }
+
+    public DecoderConfig withLayers(int n) {
+        return new DecoderConfig(type, vocabSize, imageDim, embedSize, imageProjection, hidden, dropout, maxLength, gridCells,
+                gridChannels, attentionSize, attentionMap, n);
     }
 }

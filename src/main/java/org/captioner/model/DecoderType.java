@@ -7,11 +7,13 @@ public enum DecoderType {
     /** LSTM whose input at every step is [x_t; v]: v reaches every gate through its own weights. */
     LSTM,
     /** Show, Attend and Tell: soft attention over the feature grid. */
-    ATTENTION;
+    ATTENTION,
+    /** GRU whose input at every step is [x_t; v], as the LSTM's: v reaches the reset, update and candidate terms. */
+    GRU;
 
     public static DecoderType parse(String s) {
         for (DecoderType t : values()) if (t.name().equalsIgnoreCase(s)) return t;
-        throw new IllegalArgumentException("unknown decoder '" + s + "' (expected rnn, lstm or attention)");
+        throw new IllegalArgumentException("unknown decoder '" + s + "' (expected rnn, lstm, gru or attention)");
     }
 
     public String id() {

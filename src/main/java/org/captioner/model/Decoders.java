@@ -11,6 +11,7 @@ public final class Decoders {
     public static CaptionDecoder create(DecoderConfig c, double learningRate, long seed) {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.create(c, learningRate, seed);
+            case GRU -> GruDecoder.create(c, learningRate, seed);
             case ATTENTION -> AttentionDecoder.create(c, learningRate, 1.0, seed);
         };
     }
@@ -27,6 +28,7 @@ public final class Decoders {
     public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double attentionLambda) throws IOException {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.load(c, file, withUpdater);
+            case GRU -> GruDecoder.load(c, file, withUpdater, 4e-4);
             case ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, attentionLambda);
         };
     }

@@ -29,7 +29,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,6 +45,7 @@ import java.util.Map;
  *   rnn:  h_t = tanh(W in_t + Whh h_{t-1} + b)  (SimpleRnn; W = [Wxh Wih], so W in_t = Wxh x_t + Wih v)
  *   lstm: LSTM over in_t (v reaches every gate through its own columns of the input weights)
  *                                                          -> h_t      [B,512,T]
+ *   --layers N: N-1 more such layers ("rnn2", ...), each over dropout(h^{l-1}_t)   [B,512,T]
  *   dropout 0.5 -> Why (RnnOutputLayer, softmax)           -> p(w_t+1) [B,V,T]
  * </pre>
  * Step-by-step decoding uses the same graph through {@code rnnTimeStep}, so both paths share every weight.
@@ -67,7 +70,9 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
 
     /** With parameters in {@code dtype} (DOUBLE for gradient checks). */
     public static InjectedRnnDecoder create(DecoderConfig c, double learningRate, long seed, DataType dtype) {
-        if (c.type() == DecoderType.ATTENTION) throw new IllegalArgumentException("use AttentionDecoder for attention");
+        if (c.type() != DecoderType.RNN && c.type() != DecoderType.LSTM) {
+            throw new IllegalArgumentException("InjectedRnnDecoder is the rnn and lstm decoders, not " + c.type().id());
+        }
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(new Adam(learningRate))
@@ -87,22 +92,33 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
                 .weightInit(fanIn(c.imageDim())).activation(Activation.IDENTITY).build(), IMAGE);
         g.addVertex(REPEAT, new DuplicateToTimeSeriesVertex(WORDS), PROJECT);
         g.addVertex(MERGE, new MergeVertex(), EMBED, REPEAT);
-        int in = c.embedSize() + c.imageProjection();
-        if (c.type() == DecoderType.RNN) {
-            g.addLayer(RNN, new SimpleRnn.Builder().nIn(in).nOut(c.hidden()).weightInit(fanIn(c.hidden())).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
-        } else {
-            g.addLayer(RNN, new LSTM.Builder().nIn(in).nOut(c.hidden()).weightInit(fanIn(c.hidden())).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build(), MERGE);
+        // --layers N: stacked recurrent layers; only the first sees [x_t; v] (the upper ones get v through h^1, as a
+        // stacked torch.nn.LSTM fed [x; v]); dropout on each upper layer's input, as torch's dropout between layers
+        String below = MERGE;
+        for (int l = 1; l <= c.layers(); l++) {
+            int in = l == 1 ? c.embedSize() + c.imageProjection() : c.hidden();
+            org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer.Builder<?> rb = c.type() == DecoderType.RNN
+                    ? new SimpleRnn.Builder().activation(Activation.TANH) : new LSTM.Builder().activation(Activation.TANH);
+            rb.nIn(in).nOut(c.hidden()).weightInit(fanIn(c.hidden())).dataFormat(RNNFormat.NCW);
+            if (l > 1 && c.dropout() > 0) rb.dropOut(1.0 - c.dropout());
+            g.addLayer(recurrentLayer(l), rb.build(), below);
+            below = recurrentLayer(l);
         }
         // Dropout on the output layer's input (DL4J's DropoutLayer mis-applies sequence masks). DL4J takes the keep probability.
         RnnOutputLayer.Builder out = new RnnOutputLayer.Builder(new LossSparseMCXENT()).nIn(c.hidden()).nOut(c.vocabSize())
                 .weightInit(fanIn(c.hidden()))
                 .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NCW); // unset without input types: M2.1 then checks the wrong axis
         if (c.dropout() > 0) out.dropOut(1.0 - c.dropout());
-        g.addLayer(OUT, out.build(), RNN);
+        g.addLayer(OUT, out.build(), below);
         g.setOutputs(OUT);
         ComputationGraph net = new ComputationGraph(g.build());
         net.init();
         return new InjectedRnnDecoder(c, net);
+    }
+
+    /** The graph's name of recurrent layer l (1-based): "rnn" for the first, as in bundles from before --layers. */
+    static String recurrentLayer(int l) {
+        return l == 1 ? RNN : RNN + l;
     }
 
     /** U(-1/sqrt(n), 1/sqrt(n)): PyTorch's default for Linear (n = fan-in) and LSTM/RNN (n = hidden size) weights. */
@@ -112,6 +128,11 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
 
     public static InjectedRnnDecoder load(DecoderConfig c, Path file, boolean withUpdater) throws IOException {
         ComputationGraph net = ModelSerializer.restoreComputationGraph(file.toFile(), withUpdater);
+        int layers = 0;
+        while (net.getVertex(recurrentLayer(layers + 1)) != null) layers++;
+        if (layers != c.layers()) {
+            throw new IOException(file + ": the network has " + layers + " recurrent layer(s) but the model's config.json says " + c.layers());
+        }
         long outSize = net.getLayer(OUT).getParam("W").size(1);
         if (outSize != c.vocabSize()) {
             throw new IOException(file + ": the network predicts " + outSize + " words but the vocabulary has " + c.vocabSize());
@@ -194,14 +215,18 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         for (int i = 0; i < n; i++) for (int t = 0; t < steps; t++) rows[t * n + i] = weights[i * steps + t];
         var outConf = (org.deeplearning4j.nn.conf.layers.BaseOutputLayer) graph.getLayer(OUT).conf().getLayer();
         var loss = outConf.getLossFn();
-        var dropout = outConf.getIDropout();
+        Map<org.deeplearning4j.nn.conf.layers.Layer, org.deeplearning4j.nn.conf.dropout.IDropout> dropouts = new HashMap<>();
+        for (var layer : graph.getLayers()) {                                  // every dropout off: output and between layers
+            var conf = layer.conf().getLayer();
+            if (conf.getIDropout() != null) dropouts.put(conf, conf.getIDropout());
+            conf.setIDropout(null);
+        }
         outConf.setLossFn(new WeightedTokenLoss(Nd4j.create(rows, new long[] {(long) n * steps, 1}, 'c')));
-        outConf.setIDropout(null);
         try {
             computeGradientAndScore(batch);
         } finally {
             outConf.setLossFn(loss);
-            outConf.setIDropout(dropout);
+            dropouts.forEach(org.deeplearning4j.nn.conf.layers.Layer::setIDropout);
         }
         return graph.gradient();
     }
@@ -230,12 +255,12 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         return graph.output(false, new INDArray[] {batch.inputs(), batch.vectors()}, new INDArray[] {batch.mask(), null})[0];
     }
 
-    /** The recurrent layer's state for N sequences; rows are selected for beam search. */
+    /** The recurrent layers' state for N sequences; rows are selected for beam search. */
     private final class State implements DecodingState {
         final INDArray vectors;                     // [N, D]
-        Map<String, INDArray> rnnState;             // layer state, each [N, hidden]; null before the first step
+        List<Map<String, INDArray>> rnnState;       // per layer, each entry [N, hidden]; null before the first step
 
-        State(INDArray vectors, Map<String, INDArray> rnnState) {
+        State(INDArray vectors, List<Map<String, INDArray>> rnnState) {
             this.vectors = vectors;
             this.rnnState = rnnState;
         }
@@ -247,10 +272,14 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
 
         @Override
         public DecodingState select(int[] rows) {
-            Map<String, INDArray> s = null;
+            List<Map<String, INDArray>> s = null;
             if (rnnState != null) {
-                s = new HashMap<>();
-                for (Map.Entry<String, INDArray> e : rnnState.entrySet()) s.put(e.getKey(), e.getValue().getRows(rows));
+                s = new ArrayList<>();
+                for (Map<String, INDArray> layer : rnnState) {
+                    Map<String, INDArray> m = new HashMap<>();
+                    for (Map.Entry<String, INDArray> e : layer.entrySet()) m.put(e.getKey(), e.getValue().getRows(rows));
+                    s.add(m);
+                }
             }
             return new State(vectors.getRows(rows), s);
         }
@@ -268,9 +297,12 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         INDArray in = Nd4j.create(new long[] {n, 1, 1});                     // [N, 1, 1]: one step of token ids
         for (int i = 0; i < n; i++) in.putScalar(i, 0, 0, tokens[i]);
         graph.rnnClearPreviousState();
-        if (s.rnnState != null) graph.rnnSetPreviousState(RNN, s.rnnState);
+        if (s.rnnState != null) {
+            for (int l = 1; l <= config.layers(); l++) graph.rnnSetPreviousState(recurrentLayer(l), s.rnnState.get(l - 1));
+        }
         INDArray p = graph.rnnTimeStep(in, s.vectors)[0];                      // [N, V, 1]
-        s.rnnState = copy(graph.rnnGetPreviousState(RNN));
+        s.rnnState = new ArrayList<>();
+        for (int l = 1; l <= config.layers(); l++) s.rnnState.add(copy(graph.rnnGetPreviousState(recurrentLayer(l))));
         return p.reshape(n, config.vocabSize());                               // [N, V]
     }
 

@@ -10,7 +10,16 @@ public record TrainOptions(DecoderType decoder, Path out, int epochs, int batchS
                            int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
                            int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
                            double attentionLambda, ScheduledSampling scheduledSampling, AttentionMap attentionMap,
-                           ScstOptions scst) {
+                           ScstOptions scst, int layers) {
+    /** One recurrent layer. */
+    public TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
+                        int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,
+                        int embedSize, int hidden, double dropout, int limitTrainImages, int limitDevImages,
+                        double attentionLambda, ScheduledSampling scheduledSampling, AttentionMap attentionMap, ScstOptions scst) {
+        this(decoder, out, epochs, batchSize, learningRate, lrDecay, patience, minCount, maxLength, seed, checkpointEvery, devBeam,
+                embedSize, hidden, dropout, limitTrainImages, limitDevImages, attentionLambda, scheduledSampling, attentionMap, scst, 1);
+    }
+
     /** Cross-entropy training (no self-critical fine-tuning). */
     public TrainOptions(DecoderType decoder, Path out, int epochs, int batchSize, double learningRate, double lrDecay,
                         int patience, int minCount, int maxLength, long seed, int checkpointEvery, int devBeam,

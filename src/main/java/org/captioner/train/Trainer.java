@@ -113,7 +113,8 @@ public final class Trainer {
             cfg = init.config();
         } else {
             cfg = DecoderConfig.defaults(o.decoder(), vocab.size(), meta.vectorDim(), meta.gridSide() * meta.gridSide(), meta.gridChannels())
-                    .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap());
+                    .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap())
+                    .withLayers(o.layers());
         }
         boolean attention = cfg.type() == org.captioner.model.DecoderType.ATTENTION;
         TrainingState st;
@@ -121,8 +122,17 @@ public final class Trainer {
         if (resume) {
             st = TrainingState.load(ckpt.resolve(STATE));
             if (st.finished) {
-                log.info("training in {} already finished (best epoch {}, dev CIDEr-D {})", o.out(), st.bestEpoch, st.bestScore);
-                return st;
+                // A run that stopped at its --epochs limit (not by early stopping) continues when --epochs is raised:
+                // from its last state, with its image order, sample seeds and learning rate, as one longer run would.
+                // (Starting a new run from its bundle would replay epoch 1's order and seeds on a trained model.)
+                boolean earlyStopped = st.epochsWithoutImprovement >= o.patience();
+                if (earlyStopped || st.epoch > o.epochs()) {
+                    log.info("training in {} already finished after epoch {} ({}; best epoch {}, dev CIDEr-D {})", o.out(), st.epoch - 1,
+                            earlyStopped ? "early stop" : "raise --epochs to continue it", st.bestEpoch, String.format("%.4f", st.bestScore));
+                    return st;
+                }
+                log.info("extending the finished run in {} from {} to {} epochs", o.out(), st.epoch - 1, o.epochs());
+                st.finished = false;
             }
             dec = Decoders.load(cfg, ckpt.resolve(st.decoderFile != null ? st.decoderFile : ModelBundle.DECODER), true, o.attentionLambda());
             dec.setLearningRate(st.learningRate);

@@ -40,18 +40,22 @@ class DecoderEquivalenceTest {
         return new CaptionBatch(b.inputs(), b.targets(), b.mask(), b.vectors(), g, b.tokens());
     }
 
-    static CaptionDecoder decoder(DecoderType t, AttentionMap map) {
-        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8, map);
+    static CaptionDecoder decoder(DecoderType t, AttentionMap map, int layers) {
+        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8, map).withLayers(layers);
         return Decoders.create(c, 1e-2, 7);
     }
 
-    /** Every decoder, the attention one with each attention map. */
+    /** Every decoder, the attention one with each attention map, the recurrent ones also stacked. */
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> decoders() {
         return java.util.stream.Stream.of(
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SOFTMAX),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX));
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX, 1),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 1),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 1),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX, 2),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 2),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 3),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SOFTMAX, 1),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX, 1));
     }
 
     static float[][] vectors(int n, long seed) {
@@ -63,8 +67,8 @@ class DecoderEquivalenceTest {
 
     @ParameterizedTest
     @MethodSource("decoders")
-    void trainingGraphAndStepwiseDecodingAgree(DecoderType t, AttentionMap map) {
-        CaptionDecoder dec = decoder(t, map);
+    void trainingGraphAndStepwiseDecodingAgree(DecoderType t, AttentionMap map, int layers) {
+        CaptionDecoder dec = decoder(t, map, layers);
         float[][] vec = vectors(3, 1);
         List<TrainingSet.Pair> pairs = List.of(new TrainingSet.Pair(0, 0, new int[] {5, 6, 7, 8}),
                 new TrainingSet.Pair(1, 1, new int[] {9, 4}), new TrainingSet.Pair(2, 2, new int[] {10, 11, 4, 5, 6}));
@@ -79,7 +83,7 @@ class DecoderEquivalenceTest {
             for (int i = 0; i < 3; i++) {
                 if (batch.mask().getDouble(i, s) == 0) continue;           // padding steps are not compared
                 for (int w = 0; w < V; w++) {
-                    assertEquals(seq.getDouble(i, w, s), p.getDouble(i, w), 1e-5, t + " row " + i + " step " + s + " word " + w);
+                    assertEquals(seq.getDouble(i, w, s), p.getDouble(i, w), 1e-5, t + " x" + layers + " row " + i + " step " + s + " word " + w);
                 }
             }
         }
@@ -87,8 +91,8 @@ class DecoderEquivalenceTest {
 
     @ParameterizedTest
     @MethodSource("decoders")
-    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t, AttentionMap map) {
-        CaptionDecoder dec = decoder(t, map);
+    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t, AttentionMap map, int layers) {
+        CaptionDecoder dec = decoder(t, map, layers);
         float[][] vec = vectors(2, 3);
         List<TrainingSet.Pair> pairs = new ArrayList<>();
         for (int rep = 0; rep < 8; rep++) {
@@ -101,7 +105,7 @@ class DecoderEquivalenceTest {
         CaptionBatch batch = withGrids(bb.build(pairs), rows3(g2, rows));
         double first = dec.loss(batch), last = 0;
         for (int i = 0; i < 150; i++) last = dec.fit(batch);
-        assertTrue(last < first / 5, t + ": loss " + first + " -> " + last);
+        assertTrue(last < first / 5, t + " x" + layers + ": loss " + first + " -> " + last);
         List<List<Hypothesis>> out = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), g2,
                 DecodeOptions.beam(3).withNbest(2));
         assertArrayEquals(new int[] {4, 5, 6}, out.get(0).get(0).tokens());

@@ -2,7 +2,7 @@ package org.captioner.model;
 
 import org.captioner.encoder.NativeSetup;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,10 +49,10 @@ class InjectedRnnGradientTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
-    void gradientIsThatOfTheMeanTokenLoss(DecoderType type) {
+    @CsvSource({"RNN,1", "LSTM,1", "RNN,2", "LSTM,3"})
+    void gradientIsThatOfTheMeanTokenLoss(DecoderType type, int layers) {
         NativeSetup.init();
-        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.0, 10, 0, 0, 0);
+        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.0, 10, 0, 0, 0).withLayers(layers);
         InjectedRnnDecoder d = InjectedRnnDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
         CaptionBatch b = batch();
         checkAgainstFiniteDifferences(d, d.tokenMeanGradient(b).gradient().dup(), () -> d.loss(b));
@@ -60,10 +60,10 @@ class InjectedRnnGradientTest {
 
     /** The policy-gradient loss of self-critical training: per-step weights (some negative), dropout on but unused. */
     @ParameterizedTest
-    @EnumSource(value = DecoderType.class, names = {"RNN", "LSTM"})
-    void weightedGradientIsThatOfTheWeightedLoss(DecoderType type) {
+    @CsvSource({"RNN,1", "LSTM,1", "LSTM,2"})
+    void weightedGradientIsThatOfTheWeightedLoss(DecoderType type, int layers) {
         NativeSetup.init();
-        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.5, 10, 0, 0, 0);
+        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 4, 6, 0.5, 10, 0, 0, 0).withLayers(layers);   // dropout between layers too
         InjectedRnnDecoder d = InjectedRnnDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
         CaptionBatch b = batch();
         float[] w = {0.4f, 0.4f, 0.4f, -0.7f, -0.7f, 3f};                 // the padding step's weight must be ignored

@@ -93,4 +93,28 @@ class ModelBundleTest {
         IOException e = assertThrows(IOException.class, () -> ModelBundle.load(b));
         assertTrue(e.getMessage().contains("unknown attention map 'hardmax'"), e.getMessage());
     }
+
+    /** gru and stacked decoders keep their layer count; a decoder file that disagrees with config.json is refused. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"GRU,1", "GRU,2", "LSTM,2", "RNN,3"})
+    void recurrentLayersRoundTripAndMismatchesAreRefused(DecoderType type, int layers) throws Exception {
+        Vocabulary v = Vocabulary.build(List.of("a dog runs", "a cat sits", "a dog sits"), 1);
+        CaptionDecoder d = Decoders.create(new DecoderConfig(type, v.size(), 8, 4, 4, 8, 0.5, 20, 4, 4, 4).withLayers(layers), 1e-3, 1);
+        Path b = dir.resolve(type.id() + layers);
+        ModelBundle.save(b, d, v, "mobilenetv2", "abc123", new ObjectMapper().createObjectNode());
+        ModelBundle m = ModelBundle.load(b);
+        assertEquals(type, m.config().type());
+        assertEquals(layers, m.config().layers());
+        assertEquals(d.parameterCount(), m.decoder().parameterCount());
+        var in = Nd4j.rand(2, 8);
+        var want = d.step(d.start(in, null), new int[] {1, 2});
+        var got = m.decoder().step(m.decoder().start(in, null), new int[] {1, 2});
+        assertTrue(want.equalsWithEps(got, 2e-3), "float16 bundle gives other probabilities: " + want + " vs " + got);
+
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(b.resolve("config.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("decoder")).put("layers", layers + 1);
+        Files.writeString(b.resolve("config.json"), cfg.toString());
+        IOException e = assertThrows(IOException.class, () -> ModelBundle.load(b));
+        assertTrue(e.getMessage().contains("layer"), e.getMessage());
+    }
 }

@@ -103,6 +103,64 @@ class TrainerTest {
     }
 
     @Test
+    void finishedRunContinuesWhenEpochsAreRaisedAsOneLongerRun() throws Exception {
+        TinyData.write(dir, 24, 2);
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            Path a = dir.resolve("a"), b = dir.resolve("b");
+            TrainingState longRun = new Trainer(options(a, 3, 0.0, 0), data(fs), "test").run(false);
+            new Trainer(options(b, 2, 0.0, 0), data(fs), "test").run(false);
+            // the same --epochs: nothing to do
+            TrainingState same = new Trainer(options(b, 2, 0.0, 0), data(fs), "test").run(true);
+            assertEquals(3, same.epoch);
+            TrainingState extended = new Trainer(options(b, 3, 0.0, 0), data(fs), "test").run(true);
+            assertTrue(extended.finished);
+            assertEquals(longRun.step, extended.step);
+            assertEquals(3, extended.history.size());
+            assertTrue(params(a).equalsWithEps(params(b), 1e-4), "the extended run differs from one run of 3 epochs");
+            assertEquals(4, Files.readAllLines(b.resolve(Trainer.LOG_CSV)).size());
+        }
+    }
+
+    /** gru and stacked decoders train, are bundled with their layer count, and resume exactly (any decoder type). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"GRU,1", "GRU,2", "LSTM,2"})
+    void gruAndStackedDecodersTrainBundleAndResume(DecoderType type, int layers) throws Exception {
+        TinyData.write(dir, 24, 2);
+        try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
+            java.util.function.Function<Path, TrainOptions> opts = out -> new TrainOptions(type, out, 3, 8, 5e-3, 0.8, 5, 1, 20, 42, 2, 3,
+                    16, 32, 0.0, 0, 0, 1.0, ScheduledSampling.OFF, org.captioner.model.AttentionMap.SOFTMAX, null, layers);
+            Path a = dir.resolve("a"), b = dir.resolve("b");
+            TrainingState st = new Trainer(opts.apply(a), data(fs), "test").run(false);
+            List<String> csv = Files.readAllLines(a.resolve(Trainer.LOG_CSV));
+            double first = Double.parseDouble(csv.get(1).split(",")[2]), last = Double.parseDouble(csv.get(3).split(",")[2]);
+            assertTrue(last < first, type + " x" + layers + ": loss " + first + " -> " + last);
+            ModelBundle m = ModelBundle.load(a);
+            assertEquals(type, m.config().type());
+            assertEquals(layers, m.config().layers());
+            assertEquals(layers, m.training().get("options").get("layers").asInt());
+
+            Trainer interrupted = new Trainer(opts.apply(b), data(fs), "test");
+            interrupted.stopAfterSteps(5);                                        // last checkpoint: step 4
+            interrupted.run(false);
+            TrainingState done = new Trainer(opts.apply(b), data(fs), "test").run(true);
+            assertEquals(st.step, done.step);
+            INDArray pa = checkpointProbabilities(a), pb = checkpointProbabilities(b);
+            assertTrue(pa.equalsWithEps(pb, 1e-5), "resumed " + type + " run diverged from the uninterrupted one");
+        }
+    }
+
+    /** Next-word probabilities of a run's last checkpoint for fixed image vectors and a first word: any decoder type. */
+    static INDArray checkpointProbabilities(Path run) throws IOException {
+        TrainingState st = TrainingState.load(run.resolve("checkpoint/state.json"));
+        var cfg = ModelBundle.load(run).config();
+        var dec = org.captioner.model.Decoders.load(cfg, run.resolve("checkpoint").resolve(st.decoderFile), false);
+        INDArray v = Nd4j.linspace(-1, 1, 2L * cfg.imageDim(), org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(2, cfg.imageDim());
+        var s = dec.start(v, null);
+        dec.step(s, new int[] {1, 1});
+        return dec.step(s, new int[] {4, 5});
+    }
+
+    @Test
     void selfCriticalFineTuningStartsFromAModelRecordsItAndResumes() throws Exception {
         TinyData.write(dir, 24, 4);
         try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
