@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * A caption as the JSON object every front end writes (the CLI's JSONL lines, the HTTP service's answers):
- * {@code caption}, {@code score}, then {@code nbest} and {@code attention} when asked for. Keys keep a fixed order so
+ * {@code caption}, {@code score}, then {@code nbest} and {@code attention} (words, grid, peak_cells, maps) when asked for. Keys keep a fixed order so
  * that outputs of two runs compare byte for byte.
  */
 public final class CaptionJson {
@@ -33,6 +33,7 @@ public final class CaptionJson {
             att.put("words", attentionWords(c));
             int[] grid = attentionGrid(c.attention().get(0).length);
             att.put("grid", List.of(grid[0], grid[1]));
+            att.put("peak_cells", peakCells(c));
             att.put("maps", c.attention());
             into.put("attention", att);
         }
@@ -44,6 +45,19 @@ public final class CaptionJson {
         List<String> words = new ArrayList<>(c.tokens());
         words.add("<end>");
         return words;
+    }
+
+    /**
+     * Per map, the index of its largest weight (row-major): where each word looked most; for a hard-attention model
+     * the one cell the word was read from (it decodes with the most likely cell).
+     */
+    public static int[] peakCells(Caption c) {
+        int[] peaks = new int[c.attention().size()];
+        for (int w = 0; w < peaks.length; w++) {
+            float[] m = c.attention().get(w);
+            for (int i = 1; i < m.length; i++) if (m[i] > m[peaks[w]]) peaks[w] = i;
+        }
+        return peaks;
     }
 
     /** Rows and columns of the row-major attention maps over {@code cells} grid cells (a square grid, else one row). */

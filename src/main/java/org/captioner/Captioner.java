@@ -143,7 +143,7 @@ public final class Captioner implements AutoCloseable {
         List<List<Hypothesis>> hyps;
         synchronized (this) {
             enc = encoder.encode(images);
-            INDArray grids = model.config().type() == DecoderType.ATTENTION ? enc.grid() : null;
+            INDArray grids = model.config().type().attends() ? enc.grid() : null;
             hyps = search.generate(enc.vectors(), grids, decodeOptions);
         }
         List<Caption> out = new ArrayList<>();

@@ -165,7 +165,8 @@ public final class BenchCommand implements Runnable {
             description = {"Decoder training speed: optimisation steps on synthetic batches at full model sizes",
                     "(vocabulary 2,533, SqueezeNet vector 512 and 13x13x512 grid, embedding 256, hidden 512)."})
     static final class Decoder implements Callable<Integer> {
-        @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm or attention.") String decoder;
+        @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru, attention or hard-attention.") String decoder;
+        @Option(names = "--layers", defaultValue = "1", description = "Stacked recurrent layers (rnn, lstm, gru).") int layers;
         @Option(names = "--batch", defaultValue = "64") int batch;
         @Option(names = "--steps", defaultValue = "13", description = "Caption steps per batch (Flickr8k mean: ~12.8).") int steps;
         @Option(names = "--iterations", defaultValue = "5", description = "Timed steps (after 2 warm-up steps).") int iterations;
@@ -179,7 +180,13 @@ public final class BenchCommand implements Runnable {
             Options.positive(spec, "--iterations", iterations);
             NativeSetup.init();
             var type = org.captioner.model.DecoderType.parse(decoder);
-            var cfg = org.captioner.model.DecoderConfig.defaults(type, 2533, 512, 169, 512);
+            Options.range(spec, "--layers", layers, 1, 8);
+            org.captioner.model.DecoderConfig cfg;
+            try {
+                cfg = org.captioner.model.DecoderConfig.defaults(type, 2533, 512, 169, 512).withLayers(layers);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
             var dec = org.captioner.model.Decoders.create(cfg, 4e-4, 1.0, 1);
             java.util.Random r = new java.util.Random(1);
             float[] ids = new float[batch * steps], tgt = new float[batch * steps];
@@ -189,13 +196,13 @@ public final class BenchCommand implements Runnable {
             }
             var b = new org.captioner.model.CaptionBatch(Nd4j.create(ids, new long[] {batch, 1, steps}, 'c'),
                     Nd4j.create(tgt, new long[] {batch, 1, steps}, 'c'), Nd4j.ones(batch, steps), Nd4j.rand(batch, 512),
-                    type == org.captioner.model.DecoderType.ATTENTION ? Nd4j.rand(batch, 169, 512) : null, (long) batch * steps);
+                    type.attends() ? Nd4j.rand(batch, 169, 512) : null, (long) batch * steps);
             for (int i = 0; i < 2; i++) dec.fit(b);
             long t0 = System.nanoTime();
             for (int i = 0; i < iterations; i++) dec.fit(b);
             double s = (System.nanoTime() - t0) / 1e9 / iterations;
-            System.out.printf("decoder %s  batch %d x %d steps: %.3f s per step, %.0f tokens/s (%d parameters)%n",
-                    type.id(), batch, steps, s, batch * steps / s, dec.parameterCount());
+            System.out.printf("decoder %s%s  batch %d x %d steps: %.3f s per step, %.0f tokens/s (%d parameters)%n",
+                    type.id(), layers > 1 ? " x" + layers + " layers" : "", batch, steps, s, batch * steps / s, dec.parameterCount());
             System.out.printf("  memory: %s%n", PeakMemory.describe());
             return Main.EXIT_OK;
         }
@@ -229,7 +236,7 @@ public final class BenchCommand implements Runnable {
                 double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
                 var opts = org.captioner.decode.DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
                 var hyps = sel.features().caption(new org.captioner.decode.CaptionSearch(m.decoder(), m.vocabulary()), sel.rows(), opts, 100);
-                boolean attends = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
+                boolean attends = m.config().type().attends();
                 var att = new org.captioner.eval.AttentionStats(attends ? m.config().gridCells() : 1);
                 var cs = new org.captioner.eval.CaptionStats();
                 for (var h : hyps) {

@@ -62,7 +62,7 @@ public final class DecodeCommand implements Callable<Integer> {
             }
             if (names.isEmpty()) throw new IllegalArgumentException("no images to decode");
             int[] rows = names.stream().mapToInt(fs::row).toArray();
-            boolean attention = m.config().type() == org.captioner.model.DecoderType.ATTENTION;
+            boolean attention = m.config().type().attends();
             return new Selection(names, rows, new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null));
         }
     }

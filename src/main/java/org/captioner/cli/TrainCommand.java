@@ -37,7 +37,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path features;
     @Option(names = "--dev-features", description = "Features of the dev images, if in another folder.")
     Path devFeatures;
-    @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru or attention (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru, attention or hard-attention (default: ${DEFAULT-VALUE}).")
     String decoder;
     @Option(names = "--out", required = true, description = "Model folder: the best model, training-log.csv and checkpoint/.")
     Path out;
@@ -147,7 +147,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         Options.range(spec, "--layers", layers, 1, 8);
-        if (layers > 1 && type == DecoderType.ATTENTION) {
+        if (layers > 1 && type.attends()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--layers is for rnn, lstm and gru; the attention decoder has one LSTM layer");
         }
         if (layers > 1 && scst) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--layers comes from --init with --scst");

@@ -42,16 +42,37 @@ public final class AttentionDecoder implements CaptionDecoder {
     private static final String[] PARAMS = {"E", "W_a", "W_ha", "w_att", "W_beta", "b_beta", "W_x", "W_z", "W_h", "b",
             "W_h0", "b_h0", "W_c0", "b_c0", "W_out", "b_out"};
 
+    /**
+     * Hard attention's weights, as arctic-captions (the paper authors' code) sets them: REINFORCE term 1/10 of the
+     * log-likelihood's, entropy term 0.002; the moving-average baseline decays by 0.9 a batch (the paper's eq. 12).
+     */
+    static final double HARD_REINFORCE = 0.1, HARD_ENTROPY = 0.002, HARD_BASELINE_DECAY = 0.9;
+    private static final String BASELINE = "hard_baseline";
+
     private final DecoderConfig c;
     private final double lambda;
     private final ParameterSet params;
-    private final Random dropoutRng;
+    private final Random dropoutRng, cellRng;
+    private final boolean hard;
 
     private AttentionDecoder(DecoderConfig c, ParameterSet params, double lambda, long seed) {
         this.c = c;
         this.lambda = lambda;
         this.params = params;
         this.dropoutRng = new Random(seed);
+        this.cellRng = new Random(seed + 1);
+        this.hard = c.type() == DecoderType.HARD_ATTENTION;
+    }
+
+    /**
+     * How hard attention picks cells in a pass: drawn from p_t (training), p_t itself for the whole batch (the paper's
+     * expected context, used for half the training batches: soft attention), or the most likely cell (decoding,
+     * validation, and the policy-gradient step of self-critical training, whose captions were sampled that way).
+     */
+    enum HardMode { SAMPLE, EXPECTED, ARGMAX }
+
+    /** A pass's hard-attention choice; {@code cells} [T][B] and {@code advantage} [B] fix the draws (gradient checks). */
+    record HardChoice(HardMode mode, int[][] cells, double[] advantage) {
     }
 
     public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed) {
@@ -91,8 +112,16 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     // ---------------------------------------------------------------- training: forward and backward by hand
 
-    /** Loss (mean cross-entropy per target token, and the attention regulariser) and, when asked, gradients. */
-    public record Pass(double crossEntropy, double regulariser, Map<String, INDArray> gradients, INDArray probabilities) {
+    /**
+     * Loss (mean cross-entropy per target token, and the attention regulariser) and, when asked, gradients.
+     * Hard attention in training adds {@code hardTerms}: the REINFORCE surrogate and the entropy bonus (as a loss), and
+     * {@code logLikelihood}: the mean over captions of sum_t log p(w_t), which the moving-average baseline follows.
+     */
+    public record Pass(double crossEntropy, double regulariser, Map<String, INDArray> gradients, INDArray probabilities,
+                       double hardTerms, double logLikelihood) {
+        Pass(double crossEntropy, double regulariser, Map<String, INDArray> gradients, INDArray probabilities) {
+            this(crossEntropy, regulariser, gradients, probabilities, 0, 0);
+        }
     }
 
     private static INDArray sigmoid(INDArray x) {
@@ -119,6 +148,16 @@ public final class AttentionDecoder implements CaptionDecoder {
      * self-critical training); the attention regulariser is unchanged.
      */
     synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads, float[] weights) {
+        return pass(batch, train, grads, weights, null);
+    }
+
+    /** {@code choice}: for hard attention (ignored by soft); null = {@link HardMode#ARGMAX}. */
+    synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads, float[] weights, HardChoice choice) {
+        HardMode mode = !hard ? null : choice == null ? HardMode.ARGMAX : choice.mode();
+        FloatAttentionRecurrence.CellChoice pick = mode == null || mode == HardMode.EXPECTED ? null
+                : mode == HardMode.ARGMAX ? AttentionDecoder::argmax
+                : choice.cells() != null ? (t, b, p, off, l) -> choice.cells()[t][b]
+                : (t, b, p, off, l) -> sample(p, off, l);
         DataType dt = params.get("E").dataType();
         int n = batch.size(), steps = (int) batch.inputs().size(2), rows = n * steps;
         int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), v = c.vocabSize(), em = c.embedSize();
@@ -159,13 +198,13 @@ public final class AttentionDecoder implements CaptionDecoder {
             fast = new FloatAttentionRecurrence(n, steps, l, ch, a, h, grid.dup('c').data().asFloat(), gxAll.data().asFloat(),
                     maskTB, params.get("b_beta").dup('c').data().asFloat(), wCat, params.get("W_z"),
                     new AttentionScoreKernel(projLB.data().asFloat(), params.get("w_att").dup('c').data().asFloat(), l, n, a),
-                    act, h0.data().asFloat(), c0.data().asFloat(), c.attentionMap() == AttentionMap.SPARSEMAX);
+                    act, h0.data().asFloat(), c0.data().asFloat(), c.attentionMap() == AttentionMap.SPARSEMAX, pick);
             fast.forward();
             hAll = Nd4j.create(fast.hAll, new long[] {rows, h}, 'c');
             zAll = Nd4j.create(fast.zAll, new long[] {rows, ch}, 'c');
             coverage = Nd4j.create(fast.coverage, new long[] {n, l}, 'c');
         } else {
-            ref = new Reference(grid, projLB, gxAll, maskCol, h0, c0, n, steps);
+            ref = new Reference(grid, projLB, gxAll, maskCol, h0, c0, n, steps, pick);
             hAll = ref.hAll;
             zAll = ref.zAll;
             coverage = ref.coverage;
@@ -187,14 +226,51 @@ public final class AttentionDecoder implements CaptionDecoder {
             wTB[r] = weights == null ? 1.0 / batch.tokens() : weights[(r % n) * steps + r / n];
         }
         double ce = 0;
+        double[] logLik = new double[n];                                                     // per caption sum_t log p(w_t)
         for (int r = 0; r < rows; r++) {
-            if (maskTB[r] != 0) ce -= wTB[r] * Math.log(Math.max(probs.getDouble(r, (int) tgtIds[(r % n) * steps + r / n]), 1e-30));
+            if (maskTB[r] == 0) continue;
+            double lp = Math.log(Math.max(probs.getDouble(r, (int) tgtIds[(r % n) * steps + r / n]), 1e-30));
+            ce -= wTB[r] * lp;
+            logLik[r % n] += lp;
         }
         INDArray gap = coverage.rsub(1.0);                                                   // [B,L] 1 - sum_t p_t
         double reg = lambda * gap.mul(gap).sumNumber().doubleValue() / ((double) n * gap.size(1)); // mean over B and L
+        // Hard attention in training (Xu et al. 2015, eq. 12): the gradient of log p(y|s,a) through the chosen cells,
+        // plus lambda_r (log p(y|s,a) - b) d log p(s|a) (REINFORCE: a surrogate loss -lambda_r A sum_t log p_t(s_t)
+        // with the advantage A held constant) and the entropy bonus lambda_e H[p_t]; both per target token, as the
+        // cross-entropy. They reach the attention scores as a gradient on p_t (dAlphaExtra); the context itself reads
+        // the chosen cell and passes no gradient to p_t.
+        double hardTerms = 0, meanLogLik = java.util.Arrays.stream(logLik).average().orElse(0);
+        double[][] dAlphaExtra = null;
+        if (mode == HardMode.SAMPLE || mode == HardMode.EXPECTED) {
+            dAlphaExtra = new double[steps][];
+            double[] adv = new double[n];
+            for (int b = 0; b < n; b++) adv[b] = choice.advantage() != null ? choice.advantage()[b] : logLik[b] - baseline();
+            double perToken = 1.0 / batch.tokens();
+            for (int t = 0; t < steps; t++) {
+                // the reference's p in its own precision (double for gradient checks: float rounding would show there)
+                double[] p = fast != null ? toDouble(fast.attention(t)) : ref.alphas[t].dup('c').data().asDouble();
+                double[] dA = new double[n * l];
+                for (int b = 0; b < n; b++) {
+                    if (maskTB[t * n + b] == 0) continue;
+                    for (int i = 0; i < l; i++) {
+                        double pi = Math.max(p[b * l + i], 1e-30), logp = Math.log(pi);
+                        hardTerms += HARD_ENTROPY * perToken * pi * logp;                    // - lambda_e H
+                        dA[b * l + i] += HARD_ENTROPY * perToken * (logp + 1);
+                    }
+                    if (mode == HardMode.SAMPLE) {
+                        int cell = fast != null ? fast.chosen[t][b] : ref.chosen[t][b];
+                        double pc = Math.max(p[b * l + cell], 1e-30);
+                        hardTerms -= HARD_REINFORCE * perToken * adv[b] * Math.log(pc);
+                        dA[b * l + cell] -= HARD_REINFORCE * perToken * adv[b] / pc;
+                    }
+                }
+                dAlphaExtra[t] = dA;
+            }
+        }
         if (!grads) {
             INDArray allProbs = probs.reshape(steps, n, v).permute(1, 2, 0).dup('c');        // [B,V,T]
-            return new Pass(ce, reg, null, allProbs);
+            return new Pass(ce, reg, null, allProbs, hardTerms, meanLogLik);
         }
 
         Map<String, INDArray> g = params.zeroGradients();
@@ -216,7 +292,8 @@ public final class AttentionDecoder implements CaptionDecoder {
         // back-propagation through time, then the weight gradients of all steps at once ([in, T*B] x [T*B, out])
         INDArray hPrevAll, dGatesAll, dHAttAll, dBetaAll, dProj, dh0, dc0;
         if (fast != null) {
-            FloatAttentionRecurrence.Gradients fg = fast.backward(dhOut.dup('c').data().asFloat(), dCoverage.dup('c').data().asFloat());
+            FloatAttentionRecurrence.Gradients fg = fast.backward(dhOut.dup('c').data().asFloat(), dCoverage.dup('c').data().asFloat(),
+                    dAlphaExtra == null ? null : java.util.Arrays.stream(dAlphaExtra).map(AttentionDecoder::toFloat).toArray(float[][]::new));
             hPrevAll = Nd4j.create(fast.hPrevAll(), new long[] {rows, h}, 'c');
             INDArray dCat = Nd4j.create(fg.dCat(), new long[] {rows, 4L * h + a + ch}, 'c'); // [T*B,K]
             INDArray gCat = Nd4j.gemm(hPrevAll, dCat, true, false);                          // [H,K] W_h | W_ha | W_beta
@@ -230,7 +307,7 @@ public final class AttentionDecoder implements CaptionDecoder {
             dh0 = Nd4j.create(fg.dh0(), new long[] {n, h}, 'c');
             dc0 = Nd4j.create(fg.dc0(), new long[] {n, h}, 'c');
         } else {
-            ref.backward(dhOut, dCoverage, g.get("w_att"));
+            ref.backward(dhOut, dCoverage, g.get("w_att"), dAlphaExtra);
             hPrevAll = Nd4j.vstack(java.util.Arrays.copyOf(ref.hs, steps));                 // [T*B,H]  h_{t-1}
             dGatesAll = ref.dGatesAll;
             dHAttAll = ref.dHAttAll;
@@ -255,7 +332,41 @@ public final class AttentionDecoder implements CaptionDecoder {
         acc(g.get("W_c0"), mean, dc0);
         g.get("b_c0").addi(dc0.sum(true, 0));
         g.put("E", Nd4j.create(dE, new long[] {v, em}, 'c').castTo(dt));
-        return new Pass(ce, reg, g, null);
+        return new Pass(ce, reg, g, null, hardTerms, meanLogLik);
+    }
+
+    private static float[] toFloat(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) f[i] = (float) x[i];
+        return f;
+    }
+
+    private static double[] toDouble(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) d[i] = x[i];
+        return d;
+    }
+
+    /** The most likely cell of p[off .. off+cells). */
+    private static int argmax(int t, int b, float[] p, int off, int cells) {
+        int best = 0;
+        for (int i = 1; i < cells; i++) if (p[off + i] > p[off + best]) best = i;
+        return best;
+    }
+
+    /** A cell drawn from p[off .. off+cells). */
+    private int sample(float[] p, int off, int cells) {
+        double u = cellRng.nextDouble(), acc = 0;
+        for (int i = 0; i < cells; i++) {
+            acc += p[off + i];
+            if (u < acc) return i;
+        }
+        return cells - 1;                                                                    // rounding: the last cell
+    }
+
+    /** Hard attention's moving-average baseline of log p(y|s,a) (kept in checkpoints). */
+    private double baseline() {
+        return params.scalar(BASELINE);
     }
 
     /**
@@ -268,9 +379,12 @@ public final class AttentionDecoder implements CaptionDecoder {
         final INDArray grid, projLB, maskCol;
         final INDArray hAll, zAll, coverage;
         final INDArray[] hs, cs, acts, alphas, ctxs, betas, gi, gf, go, gg, tanhC, masks;
+        final int[][] chosen;                                                                // hard attention [T][B]
         INDArray dGatesAll, dBetaAll, dHAttAll, dProj, dhNext, dcNext;
 
-        Reference(INDArray grid, INDArray projLB, INDArray gxAll, INDArray maskCol, INDArray h0, INDArray c0, int n, int steps) {
+        Reference(INDArray grid, INDArray projLB, INDArray gxAll, INDArray maskCol, INDArray h0, INDArray c0, int n, int steps,
+                  FloatAttentionRecurrence.CellChoice pick) {
+            this.chosen = pick == null ? null : new int[steps][n];
             this.grid = grid;
             this.projLB = projLB;
             this.maskCol = maskCol;
@@ -296,7 +410,16 @@ public final class AttentionDecoder implements CaptionDecoder {
                 INDArray e = act.mmul(params.get("w_att")).reshape(l, n);                   // [L,B]
                 INDArray scores = e.transpose().dup('c');                                    // [B,L]
                 INDArray alpha = sparse ? Sparsemax.rows(scores) : Transforms.softmax(scores, false); // [B,L]
-                INDArray ctx = Nd4j.matmul(alpha.reshape(n, 1, l), grid).reshape(n, ch);      // [B,C]  sum_i p_i a_i
+                INDArray read = alpha;                                                       // [B,L] weights the context reads with
+                if (pick != null) {                                                          // hard: one-hot on the chosen cell
+                    float[] pf = alpha.castTo(DataType.FLOAT).dup('c').data().asFloat();
+                    read = Nd4j.zeros(dt, n, l);
+                    for (int b = 0; b < n; b++) {
+                        chosen[t][b] = pick.pick(t, b, pf, b * l, l);
+                        read.putScalar(b, chosen[t][b], 1.0);
+                    }
+                }
+                INDArray ctx = Nd4j.matmul(read.reshape(n, 1, l), grid).reshape(n, ch);      // [B,C]  sum_i read_i a_i
                 INDArray beta = sigmoid(hp.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta"))); // [B,C]
                 INDArray z = beta.mul(ctx);                                                  // [B,C]
                 INDArray gates = rowsOf(gxAll, t, n).dup('c');                               // [B,4H]
@@ -317,8 +440,8 @@ public final class AttentionDecoder implements CaptionDecoder {
             }
         }
 
-        /** Fills the per-step gradients; adds d(w_att) into {@code dwAtt}. */
-        void backward(INDArray dhOut, INDArray dCoverage, INDArray dwAtt) {
+        /** Fills the per-step gradients; adds d(w_att) into {@code dwAtt}; {@code dAlphaExtra} as the float path's. */
+        void backward(INDArray dhOut, INDArray dCoverage, INDArray dwAtt, double[][] dAlphaExtra) {
             DataType dt = grid.dataType();
             int l = c.gridCells(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden(), rows = n * steps;
             dGatesAll = Nd4j.create(dt, rows, 4L * h);
@@ -347,7 +470,11 @@ public final class AttentionDecoder implements CaptionDecoder {
                 rowsOf(dBetaAll, t, n).assign(dBetaPre);
                 Nd4j.gemm(dBetaPre, params.get("W_beta"), dhPrev, false, true, 1.0, 1.0);   // dhPrev += dBetaPre W_beta^T
                 INDArray dCtx = dz.mul(betas[t]);                                            // [B,C]
-                INDArray dAlpha = Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);   // [B,L]  a_i . dctx
+                INDArray dAlpha = chosen != null ? Nd4j.zeros(dt, n, l)                      // hard: the context ignores p
+                        : Nd4j.matmul(grid, dCtx.reshape(n, ch, 1)).reshape(n, l);           // [B,L]  a_i . dctx
+                if (dAlphaExtra != null && dAlphaExtra[t] != null) {
+                    dAlpha.addi(Nd4j.create(dAlphaExtra[t], new long[] {n, l}, 'c').castTo(dt));
+                }
                 dAlpha.addi(dCoverage.mulColumnVector(masks[t]));                            // coverage regulariser
                 // softmax: de = p * (dp - sum_j p_j dp_j); sparsemax: dp - mean of dp over the support, on it
                 INDArray alpha = alphas[t];
@@ -389,9 +516,17 @@ public final class AttentionDecoder implements CaptionDecoder {
         Nd4j.gemm(x, dy, grad, true, false, 1.0, 1.0);
     }
 
+    /** Hard attention: half the batches sample cells, half read the expected context (the paper's section 4.1). */
     @Override
     public synchronized double fit(CaptionBatch batch) {
-        return update(pass(batch, true, true));
+        if (!hard) return update(pass(batch, true, true));
+        HardMode mode = cellRng.nextBoolean() ? HardMode.SAMPLE : HardMode.EXPECTED;
+        Pass p = pass(batch, true, true, null, new HardChoice(mode, null, null));
+        if (mode == HardMode.SAMPLE) {
+            // b_k = 0.9 b_{k-1} + 0.1 log p(y|s_k,a), as arctic-captions (mean over the batch's captions)
+            params.setScalar(BASELINE, HARD_BASELINE_DECAY * baseline() + (1 - HARD_BASELINE_DECAY) * p.logLikelihood());
+        }
+        return update(p);
     }
 
     /** Without dropout: the policy being improved is the one that sampled the captions. */
@@ -497,7 +632,13 @@ public final class AttentionDecoder implements CaptionDecoder {
         } else {
             alpha = Transforms.softmax(Nd4j.create(e, new long[] {n, l}, 'c'));
         }
-        INDArray context = Nd4j.create(AttentionScoreKernel.context(s.grid, s.image, alpha.dup('c').data().asFloat(), n, l, ch),
+        float[] read = alpha.dup('c').data().asFloat();                                      // [N*L] weights the context reads with
+        if (hard) {                                                                          // decoding reads the most likely cell
+            float[] oneHot = new float[n * l];
+            for (int b = 0; b < n; b++) oneHot[b * l + argmax(0, b, read, b * l, l)] = 1f;
+            read = oneHot;
+        }
+        INDArray context = Nd4j.create(AttentionScoreKernel.context(s.grid, s.image, read, n, l, ch),
                 new long[] {n, ch}, 'c');                                                    // [N,C]  sum_i p_i a_i
         INDArray gate = Transforms.sigmoid(s.h.mmul(params.get("W_beta")).addiRowVector(params.get("b_beta")), false);
         INDArray z = gate.muli(context);                                                     // [N,C]

@@ -11,9 +11,12 @@ public record DecoderConfig(DecoderType type, int vocabSize, int imageDim, int e
                             int hidden, double dropout, int maxLength, int gridCells, int gridChannels, int attentionSize,
                             AttentionMap attentionMap, int layers) {
     public DecoderConfig {
+        // hard attention draws cells from a softmax map: a sparsemax map gives cells outside its support probability 0,
+        // where the entropy term's gradient (log p + 1) does not exist
+        if (type == DecoderType.HARD_ATTENTION) attentionMap = AttentionMap.SOFTMAX;
         if (layers < 1) throw new IllegalArgumentException("layers must be at least 1, not " + layers);
-        if (layers > 1 && type == DecoderType.ATTENTION) {
-            throw new IllegalArgumentException("the attention decoder has one LSTM layer; --layers is for rnn, lstm and gru");
+        if (layers > 1 && type.attends()) {
+            throw new IllegalArgumentException("the attention decoders have one LSTM layer; --layers is for rnn, lstm and gru");
         }
     }
 

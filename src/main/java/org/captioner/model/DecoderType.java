@@ -9,14 +9,22 @@ public enum DecoderType {
     /** Show, Attend and Tell: soft attention over the feature grid. */
     ATTENTION,
     /** GRU whose input at every step is [x_t; v], as the LSTM's: v reaches the reset, update and candidate terms. */
-    GRU;
+    GRU,
+    /** Show, Attend and Tell's stochastic hard attention: each step reads one grid cell, drawn from the attention map. */
+    HARD_ATTENTION;
 
     public static DecoderType parse(String s) {
-        for (DecoderType t : values()) if (t.name().equalsIgnoreCase(s)) return t;
-        throw new IllegalArgumentException("unknown decoder '" + s + "' (expected rnn, lstm, gru or attention)");
+        for (DecoderType t : values()) if (t.id().equalsIgnoreCase(s) || t.name().equalsIgnoreCase(s)) return t;
+        throw new IllegalArgumentException("unknown decoder '" + s + "' (expected rnn, lstm, gru, attention or hard-attention)");
     }
 
+    /** The name on the command line and in config.json: rnn, lstm, gru, attention, hard-attention. */
     public String id() {
-        return name().toLowerCase();
+        return name().toLowerCase().replace('_', '-');
+    }
+
+    /** Whether the decoder reads the feature grid (and so records an attention map per word). */
+    public boolean attends() {
+        return this == ATTENTION || this == HARD_ATTENTION;
     }
 }

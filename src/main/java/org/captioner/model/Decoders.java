@@ -12,12 +12,12 @@ public final class Decoders {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.create(c, learningRate, seed);
             case GRU -> GruDecoder.create(c, learningRate, seed);
-            case ATTENTION -> AttentionDecoder.create(c, learningRate, 1.0, seed);
+            case ATTENTION, HARD_ATTENTION -> AttentionDecoder.create(c, learningRate, 1.0, seed);
         };
     }
 
     public static CaptionDecoder create(DecoderConfig c, double learningRate, double attentionLambda, long seed) {
-        return c.type() == DecoderType.ATTENTION ? AttentionDecoder.create(c, learningRate, attentionLambda, seed) : create(c, learningRate, seed);
+        return c.type().attends() ? AttentionDecoder.create(c, learningRate, attentionLambda, seed) : create(c, learningRate, seed);
     }
 
     public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater) throws IOException {
@@ -29,7 +29,7 @@ public final class Decoders {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.load(c, file, withUpdater);
             case GRU -> GruDecoder.load(c, file, withUpdater, 4e-4);
-            case ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, attentionLambda);
+            case ATTENTION, HARD_ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, attentionLambda);
         };
     }
 }

@@ -12,7 +12,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * Shapes: B captions, T steps, L cells, C channels, A attention, H hidden, K = 4H + A + C.
  */
 final class FloatAttentionRecurrence {
+    /** Hard attention: the cell caption b reads at step t, given its attention map p[off .. off+cells). */
+    interface CellChoice {
+        int pick(int t, int b, float[] p, int off, int cells);
+    }
+
     private final int n, steps, cells, ch, att, hid, k;
+    private final CellChoice choice;   // null: soft attention (context = sum_i p_i a_i)
+    final int[][] chosen;              // hard attention: [T][B] the cell read
     private final boolean sparse;      // sparsemax instead of softmax over the cells
     private final float[] grid;        // [B,L,C]  image-major
     private final float[] gx;          // [T*B,4H] x_t W_x + b, time-major
@@ -28,8 +35,10 @@ final class FloatAttentionRecurrence {
 
     FloatAttentionRecurrence(int n, int steps, int cells, int ch, int att, int hid, float[] grid, float[] gx, float[] mask,
                              float[] bBeta, INDArray wCat, INDArray wZ, AttentionScoreKernel scores, float[][] act,
-                             float[] h0, float[] c0, boolean sparse) {
+                             float[] h0, float[] c0, boolean sparse, CellChoice choice) {
         this.sparse = sparse;
+        this.choice = choice;
+        this.chosen = choice == null ? null : new int[steps][n];
         this.n = n;
         this.steps = steps;
         this.cells = cells;
@@ -84,7 +93,16 @@ final class FloatAttentionRecurrence {
                 float inv = (float) (1 / sum);
                 for (int i = 0; i < cells; i++) p[b * cells + i] *= inv;
             }
-            float[] context = AttentionScoreKernel.context(grid, p, n, cells, ch); // [B,C] sum_i p_i a_i
+            float[] read = p;                                                     // [B,L] weights the context reads with
+            if (choice != null) {                                                 // hard: one-hot on the chosen cell
+                read = new float[n * cells];
+                for (int b = 0; b < n; b++) {
+                    int cell = choice.pick(t, b, p, b * cells, cells);
+                    chosen[t][b] = cell;
+                    read[b * cells + cell] = 1f;
+                }
+            }
+            float[] context = AttentionScoreKernel.context(grid, read, n, cells, ch); // [B,C] sum_i read_i a_i
             float[] gate = new float[n * ch], z = new float[n * ch];              // [B,C]
             for (int b = 0; b < n; b++) {
                 for (int j = 0; j < ch; j++) gate[b * ch + j] = hcat[b * k + h4 + att + j] + bBeta[j];
@@ -135,11 +153,18 @@ final class FloatAttentionRecurrence {
         // dCat [T*B,K] = [d gates | d(h W_ha) | d(h W_beta + b)] per step; dProj [L*B,A]; dw [A]; dh0, dc0 [B,H]
     }
 
+    /** The attention map of step t, [B,L]. */
+    float[] attention(int t) {
+        return alpha[t];
+    }
+
     /**
      * Back-propagation through time. {@code dhOut} [T*B,H]: the loss gradient arriving at each h_t from the
-     * output layer; {@code dCoverage} [B,L]: d(regulariser)/d(sum_t p_t).
+     * output layer; {@code dCoverage} [B,L]: d(regulariser)/d(sum_t p_t); {@code dAlphaExtra} (or null): per step
+     * [B,L] more loss gradient on p_t (hard attention's REINFORCE and entropy terms). With hard attention the context
+     * does not depend on p (it is the chosen cell's vector), so p gets only those.
      */
-    Gradients backward(float[] dhOut, float[] dCoverage) {
+    Gradients backward(float[] dhOut, float[] dCoverage, float[][] dAlphaExtra) {
         int h4 = 4 * hid;
         float[] dCat = new float[steps * n * k];
         float[] dProj = new float[cells * n * att], dw = new float[att];
@@ -168,7 +193,9 @@ final class FloatAttentionRecurrence {
                 dBetaPre[j] = dz[j] * cx[j] * bt[j] * (1 - bt[j]);                 // gate beta
                 dCtx[j] = dz[j] * bt[j];                                           // context
             }
-            float[] dAlpha = AttentionScoreKernel.contextWeightsGradient(grid, dCtx, n, cells, ch); // [B,L]
+            float[] dAlpha = choice != null ? new float[n * cells]
+                    : AttentionScoreKernel.contextWeightsGradient(grid, dCtx, n, cells, ch); // [B,L]
+            if (dAlphaExtra != null && dAlphaExtra[t] != null) for (int o = 0; o < dAlpha.length; o++) dAlpha[o] += dAlphaExtra[t][o];
             float[] de = new float[cells * n];                                     // [L*B] cell-major
             for (int b = 0; b < n; b++) {
                 float m = mask[t * n + b];

@@ -96,7 +96,7 @@ public final class ModelBundle {
         d.put("grid_cells", c.gridCells());
         d.put("grid_channels", c.gridChannels());
         d.put("attention_size", c.attentionSize());
-        if (c.type() == DecoderType.ATTENTION) d.put("attention_map", c.attentionMap().id());
+        if (c.type().attends()) d.put("attention_map", c.attentionMap().id());
         else d.put("layers", c.layers());
         d.put("parameters", decoder.parameterCount());
         ObjectNode e = n.putObject("encoder");

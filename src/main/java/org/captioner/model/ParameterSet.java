@@ -32,6 +32,7 @@ final class ParameterSet {
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final Map<String, AdamUpdater> adam = new HashMap<>();
     private final Map<String, INDArray> adamState = new HashMap<>();
+    private final Map<String, Double> scalars = new java.util.TreeMap<>();   // training state beside the arrays
     private double learningRate;
     private int iteration;
 
@@ -100,6 +101,15 @@ final class ParameterSet {
         iteration++;
     }
 
+    /** A named number kept with the parameters (e.g. hard attention's reward baseline); 0 until set. */
+    double scalar(String name) {
+        return scalars.getOrDefault(name, 0.0);
+    }
+
+    void setScalar(String name, double value) {
+        scalars.put(name, value);
+    }
+
     void setLearningRate(double lr) {
         this.learningRate = lr;
     }
@@ -139,6 +149,12 @@ final class ParameterSet {
             data.writeInt(iteration);
             data.flush();
             zip.closeEntry();
+            for (Map.Entry<String, Double> e : scalars.entrySet()) {
+                zip.putNextEntry(new ZipEntry("scalar/" + e.getKey()));
+                data.writeDouble(e.getValue());
+                data.flush();
+                zip.closeEntry();
+            }
             zip.finish();
         });
     }
@@ -159,6 +175,7 @@ final class ParameterSet {
                 // without its Adam moments the step count restarts too: Adam's bias correction assumes moments of
                 // that age, and fresh moments with an old count made the first fine-tuning steps ~3-6x the learning rate
                 else if (e.getName().equals("iteration") && withUpdater) s.iteration = in.readInt();
+                else if (e.getName().startsWith("scalar/") && withUpdater) s.scalars.put(e.getName().substring(7), in.readDouble());
             }
         } catch (RuntimeException e) {
             throw new IOException(file + " is not " + what + ": " + e.getMessage(), e);

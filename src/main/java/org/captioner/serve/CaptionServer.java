@@ -73,7 +73,7 @@ public final class CaptionServer implements AutoCloseable {
         this.captioner = captioner;
         this.o = o;
         this.token = o.token() == null ? null : o.token().getBytes(StandardCharsets.UTF_8);
-        this.attentionModel = captioner.model().config().type() == DecoderType.ATTENTION;
+        this.attentionModel = captioner.model().config().type().attends();
         this.decoder = new ImageDecoder(ImageDecoder.DEFAULT_MAX_SIDE, o.maxPixels());
         this.metrics = new ServerMetrics(this::queueDepth, inFlight::get);
         this.batcher = new DynamicBatcher(captioner, o.maxBatch(), o.maxWaitMs(), o.queue(), n -> {

@@ -34,6 +34,7 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
             s = s.add("attention", new StructType()
                     .add("words", DataTypes.createArrayType(DataTypes.StringType))
                     .add("grid", DataTypes.createArrayType(DataTypes.IntegerType))      // rows, cols of the row-major maps
+                    .add("peak_cells", DataTypes.createArrayType(DataTypes.IntegerType)) // per word its largest weight's cell
                     .add("maps", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType))));
         }
         return s.add("error", DataTypes.StringType);
@@ -67,10 +68,10 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
         if (!settings.attention()) return RowFactory.create(image, c.text(), c.score(), nbest, null);
         Row att = null;
         if (!c.attention().isEmpty()) {
-            // the CLI's JSON attention object as a struct: the same words, grid shape and maps
+            // the CLI's JSON attention object as a struct: the same words, grid shape, peak cells and maps
             String[] words = CaptionJson.attentionWords(c).toArray(new String[0]);
             int[] grid = CaptionJson.attentionGrid(c.attention().get(0).length);
-            att = RowFactory.create(words, grid, c.attention().toArray(new float[0][]));
+            att = RowFactory.create(words, grid, CaptionJson.peakCells(c), c.attention().toArray(new float[0][]));
         }
         return RowFactory.create(image, c.text(), c.score(), nbest, att, null);
     }

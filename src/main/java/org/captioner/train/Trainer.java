@@ -116,7 +116,7 @@ public final class Trainer {
                     .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap())
                     .withLayers(o.layers());
         }
-        boolean attention = cfg.type() == org.captioner.model.DecoderType.ATTENTION;
+        boolean attention = cfg.type().attends();
         TrainingState st;
         CaptionDecoder dec;
         if (resume) {

@@ -74,6 +74,40 @@ class AttentionDecoderFloatTest {
         assertEquals(0, qd.sub(qf.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
     }
 
+    /** Hard attention's float path (chosen cells, REINFORCE and entropy terms) against the double reference. */
+    @ParameterizedTest
+    @ValueSource(strings = {"SAMPLE", "EXPECTED", "ARGMAX"})
+    void hardAttentionFloatPassMatchesDoubleReference(String mode) {
+        DecoderConfig c = new DecoderConfig(DecoderType.HARD_ATTENTION, 23, 12, 8, 8, 10, 0.0, 10, 7, 12, 9, AttentionMap.SOFTMAX);
+        AttentionDecoder f = AttentionDecoder.create(c, 1e-3, 0.0, 11, DataType.FLOAT);
+        AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.0, 11, DataType.DOUBLE);
+        for (Map.Entry<String, INDArray> e : f.parameters().entrySet()) d.parameters().get(e.getKey()).assign(e.getValue().castTo(DataType.DOUBLE));
+        int n = 4, steps = 4;
+        Random r = new Random(4);
+        double[] in = new double[n * steps], tgt = new double[n * steps], mask = new double[n * steps];
+        for (int i = 0; i < n * steps; i++) {
+            in[i] = 4 + r.nextInt(19);
+            tgt[i] = 2 + r.nextInt(21);
+            mask[i] = i % steps < 3 || i < steps ? 1 : 0;
+        }
+        double[] grid = new double[n * 7 * 12];
+        for (int i = 0; i < grid.length; i++) grid[i] = Math.abs(r.nextGaussian());
+        double tokens = java.util.Arrays.stream(mask).sum();
+        int[][] cells = new int[steps][n];
+        for (int[] row : cells) for (int b = 0; b < n; b++) row[b] = r.nextInt(7);
+        var choice = new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.valueOf(mode), mode.equals("SAMPLE") ? cells : null,
+                new double[] {-2, 1, 0.5, 3});
+        AttentionDecoder.Pass pf = f.pass(batch(in, tgt, mask, grid, n, steps, DataType.FLOAT, tokens), false, true, null, choice);
+        AttentionDecoder.Pass pd = d.pass(batch(in, tgt, mask, grid, n, steps, DataType.DOUBLE, tokens), false, true, null, choice);
+        assertEquals(pd.crossEntropy(), pf.crossEntropy(), 1e-5 * Math.abs(pd.crossEntropy()));
+        assertEquals(pd.hardTerms(), pf.hardTerms(), 1e-5 * Math.max(1e-3, Math.abs(pd.hardTerms())));
+        for (String name : pd.gradients().keySet()) {
+            INDArray gd = pd.gradients().get(name), gf = pf.gradients().get(name).castTo(DataType.DOUBLE);
+            double norm = gd.norm2Number().doubleValue(), diff = gd.sub(gf).norm2Number().doubleValue();
+            assertTrue(diff <= 1e-4 * Math.max(norm, 1e-8), mode + " " + name + ": |float - double| " + diff + " vs |double| " + norm);
+        }
+    }
+
     private static CaptionBatch batch(double[] in, double[] tgt, double[] mask, double[] grid, int n, int steps, DataType dt, double tokens) {
         return new CaptionBatch(Nd4j.create(in, new long[] {n, 1, steps}, 'c').castTo(dt), Nd4j.create(tgt, new long[] {n, 1, steps}, 'c').castTo(dt),
                 Nd4j.create(mask, new long[] {n, steps}, 'c').castTo(dt), Nd4j.zeros(dt, n, 12),

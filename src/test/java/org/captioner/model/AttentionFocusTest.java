@@ -25,16 +25,20 @@ class AttentionFocusTest {
         NativeSetup.init();
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "{1}, lambda {0}")
-    @org.junit.jupiter.params.provider.CsvSource({"0.0, softmax", "1.0, softmax", "0.0, sparsemax", "1.0, sparsemax"})
-    void attentionPutsMostMassOnTheCellHoldingTheWord(double lambda, String map) {
-        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, FIRST + WORDS, CH, 16, 16, 32, 0.0, 5, CELLS, CH, 16,
+    @org.junit.jupiter.params.ParameterizedTest(name = "{2} {1}, lambda {0}")
+    @org.junit.jupiter.params.provider.CsvSource({"0.0, softmax, attention", "1.0, softmax, attention", "0.0, sparsemax, attention",
+            "1.0, sparsemax, attention", "0.0, softmax, hard-attention"})
+    void attentionPutsMostMassOnTheCellHoldingTheWord(double lambda, String map, String type) {
+        DecoderConfig c = new DecoderConfig(DecoderType.parse(type), FIRST + WORDS, CH, 16, 16, 32, 0.0, 5, CELLS, CH, 16,
                 AttentionMap.parse(map));
         AttentionDecoder d = AttentionDecoder.create(c, 1e-2, lambda, 7);
         Random r = new Random(5);
         double first = d.fit(batch(r)), last = first;
         for (int it = 1; it < 250; it++) last = d.fit(batch(r));
         assertTrue(last < 0.2 * first, "the task is learnt: loss " + first + " -> " + last);
+        // hard attention: also when each step reads only its most likely cell (how it decodes)
+        double decodingLoss = d.loss(batch(new Random(98)));
+        assertTrue(decodingLoss < 0.2 * first, "loss with the decoding rule " + decodingLoss + " (first " + first + ")");
         // teacher-forced decoding of fresh examples: the weight on cell t at step t
         Random test = new Random(99);
         int[][] words = new int[N][];
@@ -52,7 +56,7 @@ class AttentionFocusTest {
             }
         }
         double mean = right / (N * STEPS);
-        System.out.printf("synthetic attention (" + map + ", lambda " + lambda + "): mean weight on the cell holding the word %.3f (uniform %.3f)%n", mean, 1.0 / CELLS);
+        System.out.printf("synthetic attention (" + type + ", " + map + ", lambda " + lambda + "): mean weight on the cell holding the word %.3f (uniform %.3f)%n", mean, 1.0 / CELLS);
         assertTrue(mean > 0.6, "attention on the right cell " + mean + " (uniform " + 1.0 / CELLS + ")");
     }
 

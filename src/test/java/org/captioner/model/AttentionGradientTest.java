@@ -35,8 +35,35 @@ class AttentionGradientTest {
         check(d, b, w, r);
     }
 
+    /**
+     * Hard attention's training gradient with the draws held fixed: the log-likelihood through the chosen cells, the
+     * REINFORCE surrogate (advantage held constant) and the entropy term; and with the expected context.
+     */
+    @org.junit.jupiter.api.Test
+    void hardAttentionGradientsMatchFiniteDifferences() {
+        NativeSetup.init();
+        DecoderConfig c = new DecoderConfig(DecoderType.HARD_ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5, AttentionMap.SOFTMAX);
+        AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.0, 3, DataType.DOUBLE);
+        Random r = new Random(8);
+        INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
+        INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
+        INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
+        double[] g = new double[2 * 4 * 3];
+        for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
+        CaptionBatch b = new CaptionBatch(in, tgt, mask, Nd4j.zeros(DataType.DOUBLE, 2, 5), Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
+        int[][] cells = {{2, 0}, {1, 3}, {3, 3}};                                   // [T][B]
+        var sample = new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.SAMPLE, cells, new double[] {-1.5, 0.8});
+        assertTrue(Math.abs(d.pass(b, false, false, null, sample).hardTerms()) > 1e-6, "the REINFORCE and entropy terms take part");
+        check(d, b, null, r, sample);
+        check(d, b, null, r, new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.EXPECTED, null, null));
+    }
+
     static void check(AttentionDecoder d, CaptionBatch b, float[] weights, Random r) {
-        Map<String, INDArray> grads = d.pass(b, false, true, weights).gradients();
+        check(d, b, weights, r, null);
+    }
+
+    static void check(AttentionDecoder d, CaptionBatch b, float[] weights, Random r, AttentionDecoder.HardChoice hard) {
+        Map<String, INDArray> grads = d.pass(b, false, true, weights, hard).gradients();
         double eps = 1e-6, worst = 0;
         int checked = 0;
         for (Map.Entry<String, INDArray> e : d.parameters().entrySet()) {
@@ -46,9 +73,9 @@ class AttentionGradientTest {
                 long idx = (long) (r.nextDouble() * p.length());
                 double orig = p.getDouble(idx);
                 p.putScalar(idx, orig + eps);
-                double up = total(d.pass(b, false, false, weights));
+                double up = total(d.pass(b, false, false, weights, hard));
                 p.putScalar(idx, orig - eps);
-                double down = total(d.pass(b, false, false, weights));
+                double down = total(d.pass(b, false, false, weights, hard));
                 p.putScalar(idx, orig);
                 double numeric = (up - down) / (2 * eps), analytic = gp.getDouble(idx);
                 double err = Math.abs(numeric - analytic) / Math.max(1e-8, Math.abs(numeric) + Math.abs(analytic));
@@ -59,10 +86,10 @@ class AttentionGradientTest {
             }
         }
         assertTrue(checked > 50);
-        System.out.printf("attention gradient check (" + d.config().attentionMap().id() + (weights == null ? "" : ", weighted") + "): %d entries, worst relative error %.2e%n", checked, worst);
+        System.out.printf("attention gradient check (" + d.config().type().id() + ", " + d.config().attentionMap().id() + (weights == null ? "" : ", weighted") + (hard == null ? "" : ", " + hard.mode()) + "): %d entries, worst relative error %.2e%n", checked, worst);
     }
 
     static double total(AttentionDecoder.Pass p) {
-        return p.crossEntropy() + p.regulariser();
+        return p.crossEntropy() + p.regulariser() + p.hardTerms();
     }
 }

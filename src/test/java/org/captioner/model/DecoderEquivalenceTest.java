@@ -55,7 +55,8 @@ class DecoderEquivalenceTest {
                 org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 2),
                 org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 3),
                 org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SOFTMAX, 1),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX, 1));
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX, 1),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.HARD_ATTENTION, AttentionMap.SOFTMAX, 1));
     }
 
     static float[][] vectors(int n, long seed) {
@@ -115,7 +116,7 @@ class DecoderEquivalenceTest {
         for (List<Hypothesis> l : out) for (Hypothesis h : l) for (int w : h.tokens()) assertNotEquals(Vocabulary.UNK, w);
         List<List<Hypothesis>> greedy = new CaptionSearch(dec).generate(bb.build(pairs.subList(0, 2)).vectors(), g2, DecodeOptions.greedy());
         assertArrayEquals(new int[] {7, 8, 9, 10}, greedy.get(1).get(0).tokens());
-        if (t == DecoderType.ATTENTION) {
+        if (t.attends()) {
             // One attention map per generated word plus <end>, each a distribution over the grid cells.
             Hypothesis h = greedy.get(1).get(0);
             assertEquals(h.tokens().length + 1, h.attention().size());

@@ -101,6 +101,7 @@ class CaptionServerTest {
             for (int k = 0; k < cli.get("nbest").size(); k++) assertEquals(cli.get("nbest").get(k).get("caption"), http.get("nbest").get(k).get("caption"));
             assertEquals(cli.get("attention").get("words"), http.get("attention").get("words"));
             assertEquals("[13,13]", http.get("attention").get("grid").toString());
+            assertEquals(cli.get("attention").get("peak_cells"), http.get("attention").get("peak_cells"));
             assertEquals(169, http.get("attention").get("maps").get(0).size());
         }
         // without attention=true there are no maps

@@ -76,6 +76,7 @@ class SparkJobsTest {
             for (int i = 0; i < 2; i++) assertEquals(c.get("nbest").get(i).get("caption").asText(), s.get("nbest").get(i).get("caption").asText());
             assertEquals(c.get("attention").get("words"), s.get("attention").get("words"));
             assertEquals(c.get("attention").get("grid"), s.get("attention").get("grid"));
+            assertEquals(c.get("attention").get("peak_cells"), s.get("attention").get("peak_cells"));
             assertEquals(c.get("attention").get("maps").size(), s.get("attention").get("maps").size());
             assertEquals(c.get("attention").get("maps").get(0).get(5).asDouble(), s.get("attention").get("maps").get(0).get(5).asDouble(), 1e-5);
         }
