@@ -238,6 +238,28 @@ try (var dirs = Files.list(root.resolve("models"))) {
 }
 show(BitmapEncoder.getBufferedImage(cmp));
 '''),
+("markdown", """## Decoders compared on the same features
+
+Every decoder trained on the default's features (MobileNetV2, Flickr8k train, dev selection with beam 3): their
+`training-log.csv`, kept in `models/logs/` (one file per run, named after the decoder; the commands are in
+`models/README.md`). A run cut before its last epoch shows the epochs it had."""),
+("code", r'''
+var arch = new XYChartBuilder().width(820).height(360).title("Dev CIDEr-D per epoch, MobileNetV2 features (beam 3, raw log-probability)")
+    .xAxisTitle("epoch").yAxisTitle("CIDEr-D").build();
+try (var files = Files.list(root.resolve("models/logs"))) {
+    for (Path f : files.filter(x -> x.toString().endsWith(".csv")).sorted().toList()) {
+        List<Map<String, String>> rows = read(f);
+        String name = f.getFileName().toString().replace(".csv", "");
+        arch.addSeries(name, rows.stream().map(r -> Integer.parseInt(r.get("epoch"))).toList(),
+            rows.stream().map(r -> Double.parseDouble(r.get("dev_CIDEr-D"))).toList());
+        var best = rows.stream().max(Comparator.comparingDouble(r -> Double.parseDouble(r.get("dev_CIDEr-D")))).get();
+        System.out.print(String.format("%-22s %2d epochs, best dev CIDEr-D %.4f (epoch %s), BLEU-4 %.4f, median %.0f tokens/s%n", name,
+            rows.size(), Double.parseDouble(best.get("dev_CIDEr-D")), best.get("epoch"), Double.parseDouble(best.get("dev_BLEU-4")),
+            rows.stream().mapToDouble(r -> Double.parseDouble(r.get("tokens_per_s"))).sorted().skip(rows.size() / 2).findFirst().orElse(0)));
+    }
+}
+show(BitmapEncoder.getBufferedImage(arch));
+'''),
 ])
 
 attention = nb([

@@ -45,7 +45,8 @@ public final class TrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--epochs", defaultValue = "10") int epochs;
     @Option(names = "--batch", defaultValue = "64", description = "Captions per batch (default: ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--lr", description = "Adam learning rate (default: 4e-4; 2e-5 with --scst).") Double lrOption;
+    @Option(names = "--lr", description = {"Adam learning rate (default: 4e-4; 2e-5 with --scst). With --resume: replaces the",
+            "checkpoint's (which otherwise continues, decays included)."}) Double lrOption;
     @Option(names = "--scst", description = {"Self-critical sequence training: fine-tune --init on the CIDEr-D of its own sampled captions",
             "(REINFORCE with a baseline; see README, train). The decoder and vocabulary come from --init."}) boolean scst;
     @Option(names = "--init", description = "With --scst: the cross-entropy model to start from (a model folder or a training run's --out).")
@@ -174,7 +175,9 @@ public final class TrainCommand implements Callable<Integer> {
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
                     devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions, layers);
-            TrainingState st = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).run(resume);
+            Trainer trainer = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+            if (resume && lrOption != null) trainer.resumeAtLearningRate(lr);      // an explicit --lr wins over the checkpoint's
+            TrainingState st = trainer.run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);
         }
         return Main.EXIT_OK;

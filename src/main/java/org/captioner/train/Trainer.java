@@ -68,6 +68,17 @@ public final class Trainer {
         this.stopAfterSteps = n;
     }
 
+    private Double resumeLearningRate;
+
+    /**
+     * On {@code --resume}, continue at this learning rate instead of the checkpoint's (an explicit {@code --lr}): e.g.
+     * a finished self-critical run extended at a lower rate, keeping its Adam moments.
+     */
+    public Trainer resumeAtLearningRate(double lr) {
+        this.resumeLearningRate = lr;
+        return this;
+    }
+
     public TrainingState run(boolean resume) throws IOException {
         Path ckpt = o.out().resolve(CHECKPOINT_DIR);
         boolean hasCheckpoint = Files.isRegularFile(ckpt.resolve(STATE));
@@ -135,6 +146,10 @@ public final class Trainer {
                 st.finished = false;
             }
             dec = Decoders.load(cfg, ckpt.resolve(st.decoderFile != null ? st.decoderFile : ModelBundle.DECODER), true, o.attentionLambda());
+            if (resumeLearningRate != null && resumeLearningRate != st.learningRate) {
+                log.info("learning rate {} (--lr) instead of the checkpoint's {}", resumeLearningRate, st.learningRate);
+                st.learningRate = resumeLearningRate;
+            }
             dec.setLearningRate(st.learningRate);
             log.info("resuming at epoch {}, batch {} (step {}), learning rate {}", st.epoch, st.batchInEpoch, st.step, st.learningRate);
         } else {

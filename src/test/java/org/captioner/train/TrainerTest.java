@@ -118,6 +118,11 @@ class TrainerTest {
             assertEquals(3, extended.history.size());
             assertTrue(params(a).equalsWithEps(params(b), 1e-4), "the extended run differs from one run of 3 epochs");
             assertEquals(4, Files.readAllLines(b.resolve(Trainer.LOG_CSV)).size());
+
+            // extended again at an explicit learning rate (--lr with --resume): the new epoch runs at it
+            TrainingState slower = new Trainer(options(b, 4, 0.0, 0), data(fs), "test").resumeAtLearningRate(1e-4).run(true);
+            assertEquals(4, slower.history.size());
+            assertEquals(1e-4, ((Number) slower.history.get(3).get("learning_rate")).doubleValue(), 1e-12);
         }
     }
 
