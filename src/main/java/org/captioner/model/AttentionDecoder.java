@@ -38,7 +38,7 @@ import java.util.Random;
  * finite differences and {@code AttentionDecoderFloatTest} checks the float path against. The grid projection
  * a_i W_a is computed once per batch; decoding ({@link #step}) uses the same formulas and the same score loops.
  */
-public final class AttentionDecoder implements CaptionDecoder {
+public final class AttentionDecoder extends HandWrittenDecoder {
     private static final String[] PARAMS = {"E", "W_a", "W_ha", "w_att", "W_beta", "b_beta", "W_x", "W_z", "W_h", "b",
             "W_h0", "b_h0", "W_c0", "b_c0", "W_out", "b_out"};
 
@@ -49,17 +49,13 @@ public final class AttentionDecoder implements CaptionDecoder {
     static final double HARD_REINFORCE = 0.1, HARD_ENTROPY = 0.002, HARD_BASELINE_DECAY = 0.9;
     private static final String BASELINE = "hard_baseline";
 
-    private final DecoderConfig c;
     private final double lambda;
-    private final ParameterSet params;
-    private final Random dropoutRng, cellRng;
+    private final Random cellRng;
     private final boolean hard;
 
     private AttentionDecoder(DecoderConfig c, ParameterSet params, double lambda, long seed) {
-        this.c = c;
+        super(c, params, seed);
         this.lambda = lambda;
-        this.params = params;
-        this.dropoutRng = new Random(seed);
         this.cellRng = new Random(seed + 1);
         this.hard = c.type() == DecoderType.HARD_ATTENTION;
     }
@@ -105,11 +101,6 @@ public final class AttentionDecoder implements CaptionDecoder {
         return new AttentionDecoder(c, ps, lambda, seed);
     }
 
-    @Override
-    public DecoderConfig config() {
-        return c;
-    }
-
     // ---------------------------------------------------------------- training: forward and backward by hand
 
     /**
@@ -126,11 +117,6 @@ public final class AttentionDecoder implements CaptionDecoder {
 
     private static INDArray sigmoid(INDArray x) {
         return Transforms.sigmoid(x, true);
-    }
-
-    /** Column block k of width n: gates [B,4H] -> [B,H]. */
-    private static INDArray block(INDArray x, int k, int n) {
-        return x.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * n, (long) (k + 1) * n));
     }
 
     /**
@@ -212,10 +198,7 @@ public final class AttentionDecoder implements CaptionDecoder {
         // output layer for all steps: dropout(h_t) W_out + b -> softmax                     [T*B,V]
         INDArray drop = null, hOut = hAll;
         if (train && c.dropout() > 0) {
-            double keep = 1 - c.dropout();
-            float[] d = new float[rows * h];
-            for (int k = 0; k < d.length; k++) d[k] = dropoutRng.nextDouble() < keep ? (float) (1 / keep) : 0f;
-            drop = Nd4j.create(d, new long[] {rows, h}, 'c').castTo(dt);
+            drop = dropoutMask(rows, h, dt);
             hOut = hAll.mul(drop);
         }
         INDArray probs = Transforms.softmax(hOut.mmul(params.get("W_out")).addiRowVector(params.get("b_out")), false); // [T*B,V]
@@ -506,16 +489,6 @@ public final class AttentionDecoder implements CaptionDecoder {
         return Math.multiplyExact(Math.multiplyExact(l, n), a);
     }
 
-    /** Rows t*n .. t*n+n-1 of a time-major [T*B, k] matrix: step t of every caption (a view). */
-    private static INDArray rowsOf(INDArray x, int t, int n) {
-        return x.get(NDArrayIndex.interval((long) t * n, (long) (t + 1) * n), NDArrayIndex.all());
-    }
-
-    /** grad += x^T dy, accumulated in place by GEMM (no temporary [in, out] matrix per step). */
-    private static void acc(INDArray grad, INDArray x, INDArray dy) {
-        Nd4j.gemm(x, dy, grad, true, false, 1.0, 1.0);
-    }
-
     /** Hard attention: half the batches sample cells, half read the expected context (the paper's section 4.1). */
     @Override
     public synchronized double fit(CaptionBatch batch) {
@@ -550,11 +523,6 @@ public final class AttentionDecoder implements CaptionDecoder {
     @Override
     public synchronized INDArray sequenceProbabilities(CaptionBatch batch) {
         return pass(batch, false, false).probabilities();                                   // [B,V,T]
-    }
-
-    /** Test hook: the parameter arrays themselves. */
-    Map<String, INDArray> parameters() {
-        return params.all();
     }
 
     // ---------------------------------------------------------------- step-by-step decoding
@@ -656,27 +624,6 @@ public final class AttentionDecoder implements CaptionDecoder {
     }
 
     // ---------------------------------------------------------------- persistence
-
-    @Override
-    public void setLearningRate(double lr) {
-        params.setLearningRate(lr);
-    }
-
-    @Override
-    public double learningRate() {
-        return params.learningRate();
-    }
-
-    @Override
-    public long parameterCount() {
-        return params.count();
-    }
-
-    /** Checkpoints ({@code withUpdater}) keep float32 parameters and the Adam state; bundles float16 ({@link ParameterSet#save}). */
-    @Override
-    public synchronized void save(Path file, boolean withUpdater) throws IOException {
-        params.save(file, withUpdater);
-    }
 
     public static AttentionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double learningRate, double lambda) throws IOException {
         ParameterSet ps = ParameterSet.load(file, PARAMS, withUpdater, learningRate, "an attention decoder");

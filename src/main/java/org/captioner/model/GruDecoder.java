@@ -3,7 +3,6 @@ package org.captioner.model;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.io.IOException;
@@ -12,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The {@code gru} decoder: a (stacked) GRU language model that receives the image vector at every step, as
@@ -36,15 +34,9 @@ import java.util.Random;
  * input-side products, the output layer) is one GEMM over all steps; inside the loop only h_{t-1} W_h and the
  * element-wise gate terms. {@code GruGradientTest} checks the backward pass against finite differences.
  */
-public final class GruDecoder implements CaptionDecoder {
-    private final DecoderConfig c;
-    private final ParameterSet params;
-    private final Random dropoutRng;
-
+public final class GruDecoder extends HandWrittenDecoder {
     private GruDecoder(DecoderConfig c, ParameterSet params, long seed) {
-        this.c = c;
-        this.params = params;
-        this.dropoutRng = new Random(seed);
+        super(c, params, seed);
     }
 
     /** Parameter names: the image projection, then per layer its input weights, bias, recurrent weights, b_hn. */
@@ -113,20 +105,10 @@ public final class GruDecoder implements CaptionDecoder {
         return new GruDecoder(c, ps, 42);
     }
 
-    @Override
-    public DecoderConfig config() {
-        return c;
-    }
-
     // ---------------------------------------------------------------- the cell, shared by training and decoding
 
     /** One GRU step's activations, kept for the backward pass. */
     private record Cell(INDArray hPrev, INDArray r, INDArray u, INDArray n, INDArray ghn, INDArray h) {
-    }
-
-    /** Column block k of width w: [*,3H] -> [*,H] (a view). */
-    private static INDArray block(INDArray x, int k, int w) {
-        return x.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * w, (long) (k + 1) * w));
     }
 
     /** gi [B,3H] (input side, bias included), hPrev [B,H] -> the step (formulas in the class comment). */
@@ -268,23 +250,6 @@ public final class GruDecoder implements CaptionDecoder {
         return new Pass(ce, g, null);
     }
 
-    private INDArray dropoutMask(int rows, int h, DataType dt) {
-        double keep = 1 - c.dropout();
-        float[] d = new float[rows * h];
-        for (int k = 0; k < d.length; k++) d[k] = dropoutRng.nextDouble() < keep ? (float) (1 / keep) : 0f;
-        return Nd4j.create(d, new long[] {rows, h}, 'c').castTo(dt);
-    }
-
-    /** Rows t*n .. t*n+n-1 of a time-major [T*B, k] matrix: step t of every caption (a view). */
-    private static INDArray rowsOf(INDArray x, int t, int n) {
-        return x.get(NDArrayIndex.interval((long) t * n, (long) (t + 1) * n), NDArrayIndex.all());
-    }
-
-    /** grad += x^T dy, in place by GEMM. */
-    private static void acc(INDArray grad, INDArray x, INDArray dy) {
-        Nd4j.gemm(x, dy, grad, true, false, 1.0, 1.0);
-    }
-
     @Override
     public synchronized double fit(CaptionBatch batch) {
         Pass p = pass(batch, true, true, null);
@@ -309,11 +274,6 @@ public final class GruDecoder implements CaptionDecoder {
     @Override
     public synchronized INDArray sequenceProbabilities(CaptionBatch batch) {
         return pass(batch, false, false, null).probabilities();
-    }
-
-    /** Test hook: the parameter arrays themselves. */
-    Map<String, INDArray> parameters() {
-        return params.all();
     }
 
     // ---------------------------------------------------------------- step-by-step decoding
@@ -364,27 +324,5 @@ public final class GruDecoder implements CaptionDecoder {
             below = h;
         }
         return Transforms.softmax(below.mmul(params.get("W_out")).addiRowVector(params.get("b_out")), false);  // [N,V]
-    }
-
-    // ---------------------------------------------------------------- persistence
-
-    @Override
-    public void setLearningRate(double lr) {
-        params.setLearningRate(lr);
-    }
-
-    @Override
-    public double learningRate() {
-        return params.learningRate();
-    }
-
-    @Override
-    public synchronized void save(Path file, boolean withUpdater) throws IOException {
-        params.save(file, withUpdater);
-    }
-
-    @Override
-    public long parameterCount() {
-        return params.count();
     }
 }

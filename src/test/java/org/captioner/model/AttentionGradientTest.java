@@ -21,14 +21,7 @@ class AttentionGradientTest {
         DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5, map);
         AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.7, 3, DataType.DOUBLE);
         Random r = new Random(5);
-        // two captions of different lengths: the second is padded for its last step
-        INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
-        INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
-        INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
-        double[] g = new double[2 * 4 * 3];
-        for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
-        CaptionBatch b = new CaptionBatch(in, tgt, mask, Nd4j.zeros(DataType.DOUBLE, 2, 5),
-                Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
+        CaptionBatch b = batch(r);
         check(d, b, null, r);
         // the policy-gradient loss of self-critical training: per-step weights, some negative (advantage below baseline)
         float[] w = {0.4f, 0.4f, 0.4f, -0.7f, -0.7f, 0f};
@@ -45,17 +38,22 @@ class AttentionGradientTest {
         DecoderConfig c = new DecoderConfig(DecoderType.HARD_ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5, AttentionMap.SOFTMAX);
         AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.0, 3, DataType.DOUBLE);
         Random r = new Random(8);
-        INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
-        INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
-        INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
-        double[] g = new double[2 * 4 * 3];
-        for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
-        CaptionBatch b = new CaptionBatch(in, tgt, mask, Nd4j.zeros(DataType.DOUBLE, 2, 5), Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
+        CaptionBatch b = batch(r);
         int[][] cells = {{2, 0}, {1, 3}, {3, 3}};                                   // [T][B]
         var sample = new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.SAMPLE, cells, new double[] {-1.5, 0.8});
         assertTrue(Math.abs(d.pass(b, false, false, null, sample).hardTerms()) > 1e-6, "the REINFORCE and entropy terms take part");
         check(d, b, null, r, sample);
         check(d, b, null, r, new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.EXPECTED, null, null));
+    }
+
+    /** Two captions of different lengths (the second padded for its last step) over random 4-cell x 3-channel grids. */
+    static CaptionBatch batch(Random r) {
+        INDArray in = Nd4j.create(new double[] {1, 4, 6, 1, 7, 0}, new long[] {2, 1, 3}, 'c');
+        INDArray tgt = Nd4j.create(new double[] {4, 6, 2, 7, 2, 0}, new long[] {2, 1, 3}, 'c');
+        INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
+        double[] g = new double[2 * 4 * 3];
+        for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
+        return new CaptionBatch(in, tgt, mask, Nd4j.zeros(DataType.DOUBLE, 2, 5), Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
     }
 
     static void check(AttentionDecoder d, CaptionBatch b, float[] weights, Random r) {
