@@ -110,9 +110,6 @@ public final class AttentionDecoder extends HandWrittenDecoder {
      */
     public record Pass(double crossEntropy, double regulariser, Map<String, INDArray> gradients, INDArray probabilities,
                        double hardTerms, double logLikelihood) {
-        Pass(double crossEntropy, double regulariser, Map<String, INDArray> gradients, INDArray probabilities) {
-            this(crossEntropy, regulariser, gradients, probabilities, 0, 0);
-        }
     }
 
     private static INDArray sigmoid(INDArray x) {
