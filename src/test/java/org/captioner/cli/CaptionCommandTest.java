@@ -175,4 +175,55 @@ class CaptionCommandTest {
             }
         }
     }
+
+    /**
+     * The newer decoders caption images end to end (encoder, decoder, output), the CLI and the embedded API agreeing
+     * word for word; hard attention's JSON carries one map per word (and the end) with the cell it read as peak_cells.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"gru, 2", "hard-attention, 1", "rnn, 2"})
+    void otherDecodersCaptionImagesThroughCliAndApi(String decoder, int layers) throws Exception {
+        Vocabulary v = Vocabulary.build(List.of("a dog runs on the grass", "a man rides a bike", "children play in water"), 1);
+        DecoderType type = DecoderType.parse(decoder);
+        var dec = Decoders.create(DecoderConfig.defaults(type, v.size(), 512, 169, 512).withSizes(16, 32, 0, 8).withLayers(layers), 1e-3, 3);
+        Path m = dir.resolve("model-" + decoder + layers);
+        ModelBundle.save(m, dec, v, "squeezenet", Hashing.sha256(weights), new ObjectMapper().createObjectNode());
+        Path out = dir.resolve(decoder + layers + ".jsonl");
+        CliTest.Run r = CliTest.run("caption", images.toString(), "--model", m.toString(), "--weights", weights.toString(), "--no-progress",
+                "--out", out.toString(), "--attention");
+        assertEquals(Main.EXIT_PARTIAL, r.code(), r.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(6, lines.size());
+        ObjectMapper json = new ObjectMapper();
+        List<Path> files;
+        try (var s = Files.list(images)) {
+            files = s.filter(p -> !p.toString().contains("broken")).sorted().toList();
+        }
+        try (Captioner c = Captioner.builder().beam(3).weights(weights).build(m)) {
+            for (int i = 0; i < files.size(); i++) {
+                JsonNode row = json.readTree(lines.get(i));
+                assertEquals(files.get(i).getFileName().toString(), row.get("image").asText());
+                Caption api = c.caption(files.get(i));
+                assertEquals(api.text(), row.get("caption").asText(), "CLI and API give the same caption");
+                assertEquals(type.attends(), row.has("attention"), lines.get(i));
+                if (!type.attends()) continue;
+                JsonNode att = row.get("attention");
+                int words = att.get("words").size();
+                assertEquals(api.tokens().size() + 1, words, "a map per word and one for <end>");
+                assertEquals(words, att.get("maps").size());
+                for (int w = 0; w < words; w++) {
+                    JsonNode map = att.get("maps").get(w);
+                    assertEquals(169, map.size());
+                    double sum = 0;
+                    int peak = 0;
+                    for (int k = 0; k < map.size(); k++) {
+                        sum += map.get(k).asDouble();
+                        if (map.get(k).asDouble() > map.get(peak).asDouble()) peak = k;
+                    }
+                    assertEquals(1.0, sum, 1e-3, "word " + w + "'s map is a distribution");
+                    assertEquals(peak, att.get("peak_cells").get(w).asInt(), "peak_cells names the largest weight's cell");
+                }
+            }
+        }
+    }
 }
