@@ -63,18 +63,21 @@ class ScheduledSamplingTest {
         assertEquals(ScheduledSampling.mix(dec, b, 0.5, new Random(9)).inputs(), ScheduledSampling.mix(dec, b, 0.5, new Random(9)).inputs());
     }
 
-    @Test
-    void trainingWithScheduledSamplingRuns(@TempDir Path dir) throws Exception {
+    /** Every decoder trains with scheduled sampling (the model's own words fed back), and learns the tiny set. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DecoderType.class, names = {"LSTM", "GRU", "HARD_ATTENTION"})
+    void trainingWithScheduledSamplingRuns(DecoderType type, @TempDir Path dir) throws Exception {
         NativeSetup.init();
         TinyData.write(dir, 30, 1);
         Path out = dir.resolve("model");
         try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
             CaptionDataset ds = CaptionDataset.load(dir.resolve("captions.tsv"));
             var data = new Trainer.Data(ds.images(), ds.images().subList(0, 12), fs, fs, "tiny");
-            var o = new TrainOptions(DecoderType.LSTM, out, 4, 8, 5e-3, 0.8, 5, 1, 20, 42, 0, 3, 16, 32, 0.0, 0, 0, 1.0,
+            var o = new TrainOptions(type, out, 4, 8, 5e-3, 0.8, 5, 1, 20, 42, 0, 3, 16, 32, 0.0, 0, 0, 1.0,
                     new ScheduledSampling(2, 1, 0.25, 0.5));
             TrainingState st = new Trainer(o, data, "test").run(false);
-            assertTrue(st.finished && st.bestScore > 0.5, "dev CIDEr-D " + st.bestScore);
+            assertTrue(st.finished && st.bestScore > 0.5, type + ": dev CIDEr-D " + st.bestScore);
+            assertEquals(type, org.captioner.model.ModelBundle.load(out).config().type());
         }
     }
 }

@@ -37,7 +37,7 @@ class SelfCriticalTest {
     }
 
     @ParameterizedTest(name = "{0}, {1} baseline")
-    @CsvSource({"lstm, mean", "rnn, mean", "attention, mean", "lstm, greedy"})
+    @CsvSource({"lstm, mean", "rnn, mean", "attention, mean", "lstm, greedy", "gru, mean", "hard-attention, mean"})
     void selfCriticalStepsRaiseTheTrainingReward(String decoder, String baseline) throws Exception {
         TinyData.write(dir, 24, 3);
         try (FeatureSet fs = new FeatureSet(dir.resolve("features"))) {
@@ -45,7 +45,7 @@ class SelfCriticalTest {
             Vocabulary vocab = Vocabulary.build(images.stream().flatMap(i -> i.captions().stream()).toList(), 1);
             TrainingSet train = new TrainingSet(images, fs, vocab, 20);
             DecoderType type = DecoderType.parse(decoder);
-            boolean att = type == DecoderType.ATTENTION;
+            boolean att = type.attends();
             int[] rows = IntStream.range(0, train.images().size()).map(train::featureRow).toArray();
             BatchBuilder bb = new BatchBuilder(fs.allVectors(), att ? new FeatureGrids(fs, rows) : null);
             DecoderConfig c = DecoderConfig.defaults(type, vocab.size(), TinyData.DIM, TinyData.SIDE * TinyData.SIDE, TinyData.CHANNELS)
