@@ -128,7 +128,8 @@ public final class CaptionCommand implements Callable<Integer> {
         Captioner captioner = b.build(modelDir);
         // with --resume the report is rebuilt over every image of the output, earlier runs' included
         HtmlReport report = html == null ? null
-                : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite || resume);
+                : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite || resume,
+                        captioner.model().config().type() == org.captioner.model.DecoderType.HARD_ATTENTION);
         if (report != null && !previous.isEmpty()) {
             Map<String, Path> files = new java.util.HashMap<>();
             for (ImageFiles.Input i : all) files.put(i.name(), i.file());

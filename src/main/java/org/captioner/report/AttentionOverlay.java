@@ -13,8 +13,19 @@ public final class AttentionOverlay {
     private AttentionOverlay() {
     }
 
+    /** Colour of the outline {@link #render(BufferedImage, float[], int)} draws round a cell: yellow. */
+    static final int MARK = 0xFFD700;
+
     /** @param weights row-major cell weights (row 0 at the top), length side*side */
     public static BufferedImage render(BufferedImage image, float[] weights) {
+        return render(image, weights, -1);
+    }
+
+    /**
+     * The same, with a one-pixel outline round cell {@code markCell} (row-major; -1 for none): for a hard-attention
+     * model, the cell whose features the word was predicted from.
+     */
+    public static BufferedImage render(BufferedImage image, float[] weights, int markCell) {
         int side = (int) Math.round(Math.sqrt(weights.length));
         if (side * side != weights.length) throw new IllegalArgumentException("attention map of " + weights.length + " cells is not square");
         float max = 0;
@@ -36,6 +47,19 @@ public final class AttentionOverlay {
                 int rgb = image.getRGB(x, y);
                 int r = (int) (((rgb >> 16) & 255) * k), g = (int) (((rgb >> 8) & 255) * k), b = (int) ((rgb & 255) * k);
                 out.setRGB(x, y, (r << 16) | (g << 8) | b);
+            }
+        }
+        if (markCell >= 0) {
+            if (markCell >= weights.length) throw new IllegalArgumentException("cell " + markCell + " of " + weights.length);
+            int cy = markCell / side, cx = markCell % side;
+            int x0 = cx * iw / side, x1 = Math.max(x0, (cx + 1) * iw / side - 1), y0 = cy * ih / side, y1 = Math.max(y0, (cy + 1) * ih / side - 1);
+            for (int x = x0; x <= x1; x++) {
+                out.setRGB(x, y0, MARK);
+                out.setRGB(x, y1, MARK);
+            }
+            for (int y = y0; y <= y1; y++) {
+                out.setRGB(x0, y, MARK);
+                out.setRGB(x1, y, MARK);
             }
         }
         return out;

@@ -38,6 +38,7 @@ public final class HtmlReport {
 
     private final Path dir;
     private final String title;
+    private final boolean markReadCell;
     private final ImageDecoder decoder = new ImageDecoder();
     private final List<String> page = new ArrayList<>();       // entries of the page being filled
     private List<String> firstPage;                           // kept for index.html
@@ -49,8 +50,17 @@ public final class HtmlReport {
      * @param title shown at the top, e.g. the model and the input folder
      */
     public HtmlReport(Path dir, String title, boolean overwrite) throws IOException {
+        this(dir, title, overwrite, false);
+    }
+
+    /**
+     * @param markReadCell outline, on each word's heatmap, the cell with the largest weight: what a hard-attention
+     *                     model read for that word (its decoding takes the most likely cell)
+     */
+    public HtmlReport(Path dir, String title, boolean overwrite, boolean markReadCell) throws IOException {
         this.dir = dir;
         this.title = title;
+        this.markReadCell = markReadCell;
         if (Files.exists(dir.resolve("index.html")) && !overwrite) {
             throw new IOException(dir + " already holds a report (index.html); pass --overwrite to replace it");
         }
@@ -104,12 +114,16 @@ public final class HtmlReport {
         StringBuilder h = new StringBuilder("<div class=\"attention\">");
         List<String> words = new ArrayList<>(c.tokens());
         words.add("<end>");
+        int[] read = markReadCell ? org.captioner.CaptionJson.peakCells(c) : null;
+        int[] grid = org.captioner.CaptionJson.attentionGrid(c.attention().get(0).length);
         for (int k = 0; k < c.attention().size() && k < words.size(); k++) {
             String f = "img/" + id + "-" + k + ".jpg";
-            writeJpeg(AttentionOverlay.render(small, c.attention().get(k)), dir.resolve(f));
+            writeJpeg(AttentionOverlay.render(small, c.attention().get(k), read == null ? -1 : read[k]), dir.resolve(f));
+            String cell = read == null ? "" : " (read cell row " + (read[k] / grid[1] + 1) + ", column " + (read[k] % grid[1] + 1) + ")";
             h.append("<figure class=\"word\"><img src=\"").append(f).append("\" alt=\"attention for ")
-                    .append(escapeHtml4(words.get(k))).append("\"><figcaption>").append(escapeHtml4(words.get(k)))
-                    .append("</figcaption></figure>");
+                    .append(escapeHtml4(words.get(k))).append(cell).append("\"");
+            if (read != null) h.append(" data-read-cell=\"").append(read[k]).append("\"");
+            h.append("><figcaption>").append(escapeHtml4(words.get(k))).append("</figcaption></figure>");
         }
         return h.append("</div>").toString();
     }

@@ -190,8 +190,10 @@ class CaptionCommandTest {
         ModelBundle.save(m, dec, v, "squeezenet", Hashing.sha256(weights), new ObjectMapper().createObjectNode());
         Path out = dir.resolve(decoder + layers + ".jsonl");
         CliTest.Run r = CliTest.run("caption", images.toString(), "--model", m.toString(), "--weights", weights.toString(), "--no-progress",
-                "--out", out.toString(), "--attention");
+                "--out", out.toString(), "--attention", "--html", dir.resolve("report-" + decoder + layers).toString());
         assertEquals(Main.EXIT_PARTIAL, r.code(), r.err());
+        String report = Files.readString(dir.resolve("report-" + decoder + layers).resolve("index.html"));
+        assertEquals(type == DecoderType.HARD_ATTENTION, report.contains("data-read-cell="), "the report outlines the cell hard attention read");
         List<String> lines = Files.readAllLines(out);
         assertEquals(6, lines.size());
         ObjectMapper json = new ObjectMapper();

@@ -95,6 +95,42 @@ class HtmlReportTest {
         assertThrows(IllegalArgumentException.class, () -> AttentionOverlay.render(white, new float[10]));
     }
 
+    /** Hard attention: each word's heatmap outlines the cell the model read (its largest weight) and says which. */
+    @Test
+    void readCellIsOutlinedForHardAttention(@TempDir Path tmp) throws IOException {
+        BufferedImage white = new BufferedImage(130, 130, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = white.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, 130, 130);
+        g.dispose();
+        float[] a = new float[169];
+        java.util.Arrays.fill(a, 1f / 169);
+        BufferedImage h = AttentionOverlay.render(white, a, 2 * 13 + 3);   // row 2, column 3: pixels x 30-39, y 20-29
+        for (int[] p : new int[][] {{30, 25}, {39, 25}, {35, 20}, {35, 29}}) {
+            assertEquals(AttentionOverlay.MARK, h.getRGB(p[0], p[1]) & 0xFFFFFF, "outline at " + p[0] + "," + p[1]);
+        }
+        for (int[] p : new int[][] {{35, 25}, {29, 25}, {40, 25}, {35, 19}, {35, 30}}) {
+            assertNotEquals(AttentionOverlay.MARK, h.getRGB(p[0], p[1]) & 0xFFFFFF, "no outline at " + p[0] + "," + p[1]);
+        }
+        assertEquals(h.getRGB(35, 25), AttentionOverlay.render(white, a).getRGB(35, 25), "inside the cell the heatmap is unchanged");
+        assertThrows(IllegalArgumentException.class, () -> AttentionOverlay.render(white, a, 169));
+
+        Path img = writeImage(Files.createDirectories(tmp.resolve("in")).resolve("wall.png"));
+        HtmlReport hard = new HtmlReport(tmp.resolve("hard"), "hard", false, true);
+        hard.add("wall.png", img, caption("a red wall", -3, true));
+        hard.finish();
+        String html = Files.readString(hard.index(), StandardCharsets.UTF_8);
+        for (int k = 0; k <= 3; k++) {
+            int cell = (k * 37) % 169;                                       // where maps() puts each word's weight
+            assertTrue(html.contains("data-read-cell=\"" + cell + "\""), "word " + k + " names cell " + cell);
+            assertTrue(html.contains("(read cell row " + (cell / 13 + 1) + ", column " + (cell % 13 + 1) + ")"), html);
+        }
+        HtmlReport soft = new HtmlReport(tmp.resolve("soft"), "soft", false);
+        soft.add("wall.png", img, caption("a red wall", -3, true));
+        soft.finish();
+        assertFalse(Files.readString(soft.index(), StandardCharsets.UTF_8).contains("data-read-cell"), "soft attention reads no single cell");
+    }
+
     @Test
     void pagesLinkEachOther(@TempDir Path tmp) throws IOException {
         HtmlReport r = new HtmlReport(tmp, "paged", false);
