@@ -79,13 +79,19 @@ class HtmlReportTest {
         new HtmlReport(tmp.resolve("report"), "x", true); // allowed with overwrite
     }
 
-    @Test
-    void heatmapIsBrightWhereTheModelLooked() {
+    /** A white 130 x 130 image: 10 pixels per cell of a 13 x 13 grid. */
+    static BufferedImage white130() {
         BufferedImage white = new BufferedImage(130, 130, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = white.createGraphics();
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, 130, 130);
         g.dispose();
+        return white;
+    }
+
+    @Test
+    void heatmapIsBrightWhereTheModelLooked() {
+        BufferedImage white = white130();
         float[] a = new float[169];
         a[0] = 1;                                   // top-left cell
         BufferedImage h = AttentionOverlay.render(white, a);
@@ -98,11 +104,7 @@ class HtmlReportTest {
     /** Hard attention: each word's heatmap outlines the cell the model read (its largest weight) and says which. */
     @Test
     void readCellIsOutlinedForHardAttention(@TempDir Path tmp) throws IOException {
-        BufferedImage white = new BufferedImage(130, 130, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = white.createGraphics();
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, 130, 130);
-        g.dispose();
+        BufferedImage white = white130();
         float[] a = new float[169];
         java.util.Arrays.fill(a, 1f / 169);
         BufferedImage h = AttentionOverlay.render(white, a, 2 * 13 + 3);   // row 2, column 3: pixels x 30-39, y 20-29
