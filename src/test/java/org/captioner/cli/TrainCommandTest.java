@@ -51,7 +51,7 @@ class TrainCommandTest {
                 results.toString(), "--tune-length-alpha", "0.5").code(), "tuning needs references");
     }
 
-    /** The new decoders end to end through the CLI: train, then decode with beam search, greedy and sampling. */
+    /** The new decoders end to end through the CLI: train, then decode with beam search and greedy (sampling: SelfCriticalTest). */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"gru, 2", "hard-attention, 1"})
     void gruStackedAndHardAttentionTrainAndDecodeThroughTheCli(String decoder, int layers) throws Exception {
