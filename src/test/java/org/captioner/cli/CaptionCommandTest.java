@@ -48,6 +48,13 @@ class CaptionCommandTest {
         Files.writeString(images.resolve("zz-broken.jpg"), "not an image");
     }
 
+    /** The test folder's images that decode (all but zz-broken.jpg), in the order the CLI captions them. */
+    static List<Path> goodImages() throws java.io.IOException {
+        try (var s = Files.list(images)) {
+            return s.filter(p -> !p.toString().contains("broken")).sorted().toList();
+        }
+    }
+
     static CliTest.Run caption(String... extra) {
         String[] base = {"caption", images.toString(), "--model", model.toString(), "--weights", weights.toString(), "--no-progress"};
         String[] all = new String[base.length + extra.length];
@@ -146,10 +153,7 @@ class CaptionCommandTest {
 
     @Test
     void embeddedApiIsConsistentAndThreadSafe() throws Exception {
-        List<Path> files;
-        try (var s = Files.list(images)) {
-            files = s.filter(p -> !p.toString().contains("broken")).sorted().toList();
-        }
+        List<Path> files = goodImages();
         try (Captioner c = Captioner.builder().beam(3).weights(weights).build(model)) {
             Caption fromPath = c.caption(files.get(0));
             Caption fromImage = c.caption(ImageIO.read(files.get(0).toFile()));
@@ -188,19 +192,16 @@ class CaptionCommandTest {
         var dec = Decoders.create(DecoderConfig.defaults(type, v.size(), 512, 169, 512).withSizes(16, 32, 0, 8).withLayers(layers), 1e-3, 3);
         Path m = dir.resolve("model-" + decoder + layers);
         ModelBundle.save(m, dec, v, "squeezenet", Hashing.sha256(weights), new ObjectMapper().createObjectNode());
-        Path out = dir.resolve(decoder + layers + ".jsonl");
+        Path out = dir.resolve(decoder + layers + ".jsonl"), html = dir.resolve("report-" + decoder + layers);
         CliTest.Run r = CliTest.run("caption", images.toString(), "--model", m.toString(), "--weights", weights.toString(), "--no-progress",
-                "--out", out.toString(), "--attention", "--html", dir.resolve("report-" + decoder + layers).toString());
+                "--out", out.toString(), "--attention", "--html", html.toString());
         assertEquals(Main.EXIT_PARTIAL, r.code(), r.err());
-        String report = Files.readString(dir.resolve("report-" + decoder + layers).resolve("index.html"));
+        String report = Files.readString(html.resolve("index.html"));
         assertEquals(type == DecoderType.HARD_ATTENTION, report.contains("data-read-cell="), "the report outlines the cell hard attention read");
         List<String> lines = Files.readAllLines(out);
         assertEquals(6, lines.size());
         ObjectMapper json = new ObjectMapper();
-        List<Path> files;
-        try (var s = Files.list(images)) {
-            files = s.filter(p -> !p.toString().contains("broken")).sorted().toList();
-        }
+        List<Path> files = goodImages();
         try (Captioner c = Captioner.builder().beam(3).weights(weights).build(m)) {
             for (int i = 0; i < files.size(); i++) {
                 JsonNode row = json.readTree(lines.get(i));
