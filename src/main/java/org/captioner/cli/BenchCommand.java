@@ -35,19 +35,19 @@ public final class BenchCommand implements Runnable {
             description = {"Encoder throughput: CNN alone on synthetic input, and end to end (JPEG decode + preprocessing + CNN)",
                     "when --images is given."})
     static final class Encoder implements Callable<Integer> {
-        @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet, vgg16 or mobilenetv2.")
+        @Option(names = "--encoder", defaultValue = "mobilenetv2", description = "squeezenet, vgg16 or mobilenetv2.")
         String encoder;
         @Option(names = "--weights", description = "Weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).")
         Path weights;
         @Option(names = "--random-weights", description = "Use randomly initialised weights (same speed; for encoders whose weights are absent).")
         boolean random;
-        @Option(names = "--batch", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch", defaultValue = "32", description = "Batch size.")
         int batch;
-        @Option(names = "--count", defaultValue = "256", description = "Images to time (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--count", defaultValue = "256", description = "Images to time.")
         int count;
         @Option(names = "--images", description = "Folder of images for the end-to-end figure.")
         Path images;
-        @Option(names = "--threads", defaultValue = "2", description = "Decoding threads (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--threads", defaultValue = "2", description = "Decoding threads.")
         int threads;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -98,8 +98,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--images", required = true, description = "Folder of images (the first --count are used).") Path images;
         @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
         @Option(names = "--weights", description = "Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).") Path weights;
-        @Option(names = "--count", defaultValue = "50", description = "Timed calls (default: ${DEFAULT-VALUE}).") int count;
-        @Option(names = "--beam", defaultValue = "3") int beam;
+        @Option(names = "--count", defaultValue = "50", description = "Timed calls.") int count;
+        @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -134,12 +134,21 @@ public final class BenchCommand implements Runnable {
             description = {"Metric speed: scores each image's first reference against its other references",
                     "(tokenization + BLEU + ROUGE-L + CIDEr-D), e.g. on COCO val2017 (5,000 images x 4-5 references)."})
     static final class Evaluate implements Callable<Integer> {
-        @Option(names = "--refs", required = true, description = "References file (any format evaluate reads).")
+        @Option(names = "--captions", paramLabel = "FILE", description = "Human references (any format evaluate reads; required).")
         Path refs;
+
+        @Option(names = "--refs", hidden = true, description = "Former name of --captions.")
+        void setRefs(Path p) {
+            refs = p;
+        }
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
+            Options.required(spec, "--captions", refs);
             var ds = org.captioner.data.CaptionDataset.load(refs);
             long t1 = System.nanoTime();
             List<String> keys = new java.util.ArrayList<>(), hyps = new java.util.ArrayList<>();
@@ -167,7 +176,7 @@ public final class BenchCommand implements Runnable {
     static final class Decoder implements Callable<Integer> {
         @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru, attention or hard-attention.") String decoder;
         @Option(names = "--layers", defaultValue = "1", description = "Stacked recurrent layers (rnn, lstm, gru).") int layers;
-        @Option(names = "--batch", defaultValue = "64") int batch;
+        @Option(names = "--batch", defaultValue = "64", description = "Captions per synthetic training batch.") int batch;
         @Option(names = "--steps", defaultValue = "13", description = "Caption steps per batch (Flickr8k mean: ~12.8).") int steps;
         @Option(names = "--iterations", defaultValue = "5", description = "Timed steps (after 2 warm-up steps).") int iterations;
         @picocli.CommandLine.Spec
@@ -218,9 +227,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--features", required = true, description = "Features folder (from 'features').") Path features;
         @Option(names = "--captions", description = "Only the images of this captions file (with --split).") Path captions;
         @Option(names = "--split", description = "Split of --captions, e.g. dev.") String split;
-        @Option(names = "--beam", defaultValue = "3") int beam;
+        @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
         @Option(names = "--length-alpha", description = "Length normalisation (default: the model's recommended value).") Double lengthAlpha;
-        @Option(names = "--positions", defaultValue = "12", description = "Word positions to list (default: ${DEFAULT-VALUE}).") int positions;
+        @Option(names = "--positions", defaultValue = "12", description = "Word positions to list.") int positions;
         @Option(names = "--json", description = "Print one JSON object instead of text.") boolean asJson;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;

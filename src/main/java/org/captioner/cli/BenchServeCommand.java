@@ -43,10 +43,10 @@ final class BenchServeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Image folders or files.") List<Path> inputs;
     @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
     @Option(names = "--weights", description = "Encoder weights file.") Path weights;
-    @Option(names = "--clients", defaultValue = "16", description = "Concurrent clients (default: ${DEFAULT-VALUE}).") int clients;
-    @Option(names = "--single", defaultValue = "100", description = "Requests for the 1-client latency (default: ${DEFAULT-VALUE}).") int single;
-    @Option(names = "--max-batch", defaultValue = "16") int maxBatch;
-    @Option(names = "--max-wait-ms", defaultValue = "10") int maxWaitMs;
+    @Option(names = "--clients", defaultValue = "16", description = "Concurrent clients.") int clients;
+    @Option(names = "--single", defaultValue = "100", description = "Requests for the 1-client latency.") int single;
+    @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call in the server.") int maxBatch;
+    @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch.") int maxWaitMs;
     @Option(names = "--skip-cli", description = "Do not run the batch CLI beside it.") boolean skipCli;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

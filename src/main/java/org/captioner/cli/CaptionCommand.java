@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.Caption;
 import org.captioner.CaptionJson;
 import org.captioner.Captioner;
@@ -16,6 +13,7 @@ import org.captioner.image.ImageFiles;
 import org.captioner.report.HtmlReport;
 import org.captioner.util.AtomicFiles;
 import org.captioner.util.NativeMemory;
+import org.captioner.util.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -52,16 +50,16 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--out", description = {"Output file (default: standard output). Progress is kept in FILE.progress as the run goes;",
             "FILE appears, complete, when the run ends."})
     Path out;
-    @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or coco (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or coco.")
     String format;
     @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
     @Option(names = "--length-alpha", description = {"Beam length normalisation: rank by logP / length^alpha",
             "(default: the model's recommended value, see models/README.md; 0 = raw log-probability)."}) Double lengthAlpha;
     @Option(names = "--nbest", defaultValue = "1", description = "Also list the n best captions (jsonl).") int nbest;
     @Option(names = "--sample", description = "Sample captions instead of searching.") boolean sample;
-    @Option(names = "--temperature", defaultValue = "1.0") double temperature;
+    @Option(names = "--temperature", defaultValue = "1.0", description = "With --sample: divides the log-probabilities before sampling (below 1: safer words, above 1: more varied).") double temperature;
     @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k likeliest words (0 = all).") int topK;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42", description = "With --sample: random seed (the same seed gives the same captions).") long seed;
     @Option(names = "--attention", description = "Include per-word attention maps (attention models, jsonl).") boolean attention;
     @Option(names = "--html", paramLabel = "DIR", description = {"Also write a static HTML gallery to DIR (thumbnails, captions,",
             "scores, n-best, per-word attention heatmaps for attention models); open DIR/index.html."}) Path html;
@@ -92,6 +90,11 @@ public final class CaptionCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format must be jsonl, csv or coco");
         }
         if (out == null && resume) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--resume needs --out");
+        if (!format.equals("jsonl") && (nbest > 1 || attention)) {
+            err().println("note: --format " + format + " holds one caption per image: the " + (nbest > 1 && attention
+                    ? "n-best lists and attention maps" : nbest > 1 ? "n-best lists" : "attention maps")
+                    + " are not written (--format jsonl holds them)");
+        }
         Path journalFile = out == null ? null : CaptionJournal.pathFor(out);
         if (out != null) staleTempFiles(out, resume);
         if (out != null && !overwrite && !resume) {
@@ -205,9 +208,7 @@ public final class CaptionCommand implements Callable<Integer> {
     private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, RowSink sink, HtmlReport report) throws IOException {
         int ok = 0, failed = 0;
         try (ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), threads, 2);
-             ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("caption").setInitialMax(todo.size())
-                     .setUnit(" img", 1).showSpeed().setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
-                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+             Progress pb = Progress.start("caption", todo.size(), "images", !noProgress)) {
             NativeMemory memory = new NativeMemory(256);
             Iterator<ImageBatchLoader.Batch> it = loader.batches(todo.stream().map(ImageFiles.Input::file).toList(), batch);
             while (it.hasNext()) {
@@ -231,7 +232,7 @@ public final class CaptionCommand implements Callable<Integer> {
                 }
                 sink.accept(rows);
                 memory.processed(bt.items().size());
-                if (pb != null) pb.stepBy(bt.items().size());
+                pb.stepBy(bt.items().size());
             }
         }
         return new int[] {ok, failed};
@@ -267,9 +268,10 @@ public final class CaptionCommand implements Callable<Integer> {
         private final Writer w;
         private final String format;
         private final List<Map<String, Object>> coco = new ArrayList<>();
-        private final com.fasterxml.jackson.databind.ObjectWriter csv =
-                new CsvMapper().writer(CsvSchema.builder().addColumn("image").addColumn("caption").addColumn("score").build());
+        private final com.fasterxml.jackson.databind.ObjectWriter csv = new CsvMapper().writer(CsvSchema.builder()
+                .addColumn("image").addColumn("caption").addColumn("score").addColumn("error").build());
         private boolean headerDone;
+        private int errors;
         private final boolean withNbest = nbest > 1, withAttention = attention;
 
         Output(Writer w, String format) {
@@ -284,13 +286,7 @@ public final class CaptionCommand implements Callable<Integer> {
 
         void write(String image, Caption c, boolean withNbest, boolean withAttention) throws IOException {
             switch (format) {
-                case "csv" -> {
-                    if (!headerDone) {
-                        w.write("image,caption,score\n");
-                        headerDone = true;
-                    }
-                    w.write(csv.writeValueAsString(new Object[] {image, c.text(), c.score()}));
-                }
+                case "csv" -> csvRow(image, c.text(), c.score(), "");
                 case "coco" -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     Matcher id = COCO_ID.matcher(image);
@@ -308,17 +304,36 @@ public final class CaptionCommand implements Callable<Integer> {
             }
         }
 
+        /** One CSV row (image, caption, score, error): a failed image has an empty caption and score and its reason. */
+        private void csvRow(String image, String caption, Object score, String error) throws IOException {
+            if (!headerDone) {
+                w.write("image,caption,score,error\n");
+                headerDone = true;
+            }
+            w.write(csv.writeValueAsString(new Object[] {image, caption, score, error}));
+        }
+
         void error(String image, String reason) throws IOException {
-            if (format.equals("jsonl")) {
-                Map<String, Object> m = new LinkedHashMap<>();                  // keys in a fixed order, image first
-                m.put("image", image);
-                m.put("error", reason);
-                w.write(JSON.writeValueAsString(m) + "\n");
+            errors++;
+            switch (format) {
+                case "csv" -> csvRow(image, "", "", reason);
+                case "jsonl" -> {
+                    Map<String, Object> m = new LinkedHashMap<>();              // keys in a fixed order, image first
+                    m.put("image", image);
+                    m.put("error", reason);
+                    w.write(JSON.writeValueAsString(m) + "\n");
+                }
+                default -> { }                                                  // COCO results hold captions only: see finish()
             }
         }
 
         void finish() throws IOException {
-            if (format.equals("coco")) w.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(coco) + "\n");
+            if (!format.equals("coco")) return;
+            w.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(coco) + "\n");
+            if (errors > 0) {
+                err().println("note: " + errors + (errors == 1 ? " image" : " images") + " failed; the COCO results file holds"
+                        + " captions only, so it does not list them (their reasons are above; --format jsonl or csv keeps them as rows)");
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ public final class DecodeCommand implements Callable<Integer> {
     String split;
     @Option(names = "--out", required = true, description = "Output JSONL.")
     Path out;
-    @Option(names = "--beam", defaultValue = "3") int beam;
+    @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
     @Option(names = "--batch", defaultValue = "100", description = "Images decoded together.") int batch;
     @Option(names = "--length-alpha", description = {"Length normalisation: rank beam hypotheses by logP / length^alpha",
             "(default: the model's recommended value; 0 = raw log-probability; 0.5-1 favours longer captions)."}) Double lengthAlpha;

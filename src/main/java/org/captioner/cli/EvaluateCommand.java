@@ -20,8 +20,13 @@ import java.util.concurrent.Callable;
         description = {"Score captions against human references with the coco-caption metrics",
                 "(PTB tokenizer; BLEU-1..4, ROUGE-L, CIDEr-D). METEOR and SPICE are not available (see README)."})
 public final class EvaluateCommand implements Callable<Integer> {
-    @Option(names = "--refs", required = true, description = "References: COCO captions JSON, Karpathy split JSON, Flickr8k token file, or TSV/CSV.")
+    @Option(names = "--captions", paramLabel = "FILE", description = "Human references: COCO captions JSON, Karpathy split JSON, Flickr8k token file, or TSV/CSV (required).")
     Path refs;
+
+    @Option(names = "--refs", hidden = true, description = "Former name of --captions.")
+    void setRefs(Path p) {
+        refs = p;
+    }
 
     @Option(names = "--results", required = true, description = "Captions to score: COCO results JSON, caption JSONL, or TSV/CSV image,caption.")
     Path results;
@@ -44,6 +49,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
+        Options.required(spec, "--captions", refs);
         CaptionDataset ds = CaptionDataset.load(refs);
         CaptionResults res = CaptionResults.read(results);
         Evaluation.Report r = Evaluation.run(ds, split, res, ignoreUnknown);

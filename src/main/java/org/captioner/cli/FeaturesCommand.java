@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
                 "Writes vectors.npy [N,D] float32, grid.npy [N,cells,C], names.txt, errors.jsonl, meta.json.",
                 "Rerunning with the same --out resumes: images already done are skipped."})
 public final class FeaturesCommand implements Callable<Integer> {
-    @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet, vgg16 or mobilenetv2 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--encoder", defaultValue = "mobilenetv2", description = "squeezenet, vgg16 or mobilenetv2.")
     String encoder;
 
     @Option(names = "--weights", description = {"Weights file (Keras .h5, DL4J zip, or the .tflite for mobilenetv2). Default: CAPTIONER_WEIGHTS_DIR,",
@@ -39,13 +39,19 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--recursive", description = "Descend into sub-folders of folder inputs.")
     boolean recursive;
 
-    @Option(names = "--grid-dtype", defaultValue = "float16", description = "float16 or float32 for grid.npy (default: ${DEFAULT-VALUE}).")
-    String gridDtype;
+    // an initial value, not defaultValue: picocli would apply that after a hidden --grid-dtype had set the field
+    @Option(names = "--grid", description = "Number type of grid.npy: float16 or float32.")
+    String gridDtype = "float16";
+
+    @Option(names = "--grid-dtype", hidden = true, description = "Former name of --grid.")
+    void setGridDtype(String dtype) {
+        gridDtype = dtype;
+    }
 
     @Option(names = "--batch", description = "Images per CNN batch (default: the encoder's fastest here: 32 for squeezenet and vgg16, 16 for mobilenetv2).")
     Integer batch;
 
-    @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads.")
     int threads;
 
     @Option(names = "--no-progress", description = "No progress bar.")

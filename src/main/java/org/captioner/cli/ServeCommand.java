@@ -22,17 +22,17 @@ import java.util.regex.Pattern;
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
     @Option(names = "--weights", description = "Encoder weights file (default: as for caption).") Path weights;
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for all).") String host;
-    @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port).") int port;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to listen on (0.0.0.0 for all).") String host;
+    @Option(names = "--port", defaultValue = "8080", description = "Port (0 = any free port).") int port;
     @Option(names = "--beam", defaultValue = "3", description = "Default beam width (requests may ask for another).") int beam;
     @Option(names = "--length-alpha", description = "Beam length normalisation (default: the model's recommended value).") Double lengthAlpha;
-    @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call (default: ${DEFAULT-VALUE}).") int maxBatch;
-    @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch (default: ${DEFAULT-VALUE}).") int maxWaitMs;
-    @Option(names = "--max-bytes", defaultValue = "20MB", description = "Largest request body, e.g. 20MB, 512KB (default: ${DEFAULT-VALUE}).") String maxBytes;
-    @Option(names = "--max-pixels", defaultValue = "50M", description = "Largest image (width x height as its header declares), e.g. 50M (default: ${DEFAULT-VALUE}).") String maxPixels;
-    @Option(names = "--queue", defaultValue = "64", description = "Images that may wait for the network; beyond, 503 (default: ${DEFAULT-VALUE}).") int queue;
-    @Option(names = "--threads", defaultValue = "16", description = "HTTP worker threads (default: ${DEFAULT-VALUE}).") int threads;
-    @Option(names = "--timeout-ms", defaultValue = "60000", description = "Longest a request waits for its caption (default: ${DEFAULT-VALUE}).") int timeoutMs;
+    @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call.") int maxBatch;
+    @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch.") int maxWaitMs;
+    @Option(names = "--max-bytes", defaultValue = "20MB", description = "Largest request body, e.g. 20MB, 512KB.") String maxBytes;
+    @Option(names = "--max-pixels", defaultValue = "50M", description = "Largest image (width x height as its header declares), e.g. 50M.") String maxPixels;
+    @Option(names = "--queue", defaultValue = "64", description = "Images that may wait for the network; beyond, 503.") int queue;
+    @Option(names = "--threads", defaultValue = "16", description = "HTTP worker threads.") int threads;
+    @Option(names = "--timeout-ms", defaultValue = "60000", description = "Longest a request waits for its caption.") int timeoutMs;
     @Option(names = "--token-file", description = "Require 'Authorization: Bearer <token>' on /v1 and /metrics, the token being this file's content.") Path tokenFile;
 
     @CommandLine.Spec

@@ -37,21 +37,21 @@ public final class TrainCommand implements Callable<Integer> {
     Path features;
     @Option(names = "--dev-features", description = "Features of the dev images, if in another folder.")
     Path devFeatures;
-    @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru, attention or hard-attention (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decoder", defaultValue = "attention", description = "rnn, lstm, gru, attention or hard-attention.")
     String decoder;
     @Option(names = "--out", required = true, description = "Model folder: the best model, training-log.csv and checkpoint/.")
     Path out;
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
     boolean resume;
-    @Option(names = "--epochs", defaultValue = "10") int epochs;
-    @Option(names = "--batch", defaultValue = "64", description = "Captions per batch (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs to train (the best on dev is kept; with --resume: the new total).") int epochs;
+    @Option(names = "--batch", defaultValue = "64", description = "Captions per batch.") int batch;
     @Option(names = "--lr", description = {"Adam learning rate (default: 4e-4; 2e-5 with --scst). With --resume: replaces the",
             "checkpoint's (which otherwise continues, decays included)."}) Double lrOption;
     @Option(names = "--scst", description = {"Self-critical sequence training: fine-tune --init on the CIDEr-D of its own sampled captions",
             "(REINFORCE with a baseline; see README, train). The decoder and vocabulary come from --init."}) boolean scst;
     @Option(names = "--init", description = "With --scst: the cross-entropy model to start from (a model folder or a training run's --out).")
     Path init;
-    @Option(names = "--scst-samples", defaultValue = "5", description = "With --scst: captions sampled per image (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--scst-samples", defaultValue = "5", description = "With --scst: captions sampled per image.")
     int scstSamples;
     @Option(names = "--scst-baseline", defaultValue = "mean", description = {"With --scst: reward baseline, mean (of the image's other samples,",
             "Luo 2020; default) or greedy (the greedy caption's reward, Rennie et al. 2017)."}) String scstBaseline;
@@ -59,28 +59,29 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--patience", defaultValue = "3", description = "Stop after this many epochs without dev improvement.") int patience;
     @Option(names = "--min-count", defaultValue = "5", description = "Minimum word count for the vocabulary.") int minCount;
     @Option(names = "--max-length", defaultValue = "20", description = "Longest caption in words (longer ones are cut).") int maxLength;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42", description = "Random seed: initial weights, batch order, dropout and sampling.") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N steps (and every epoch).") int checkpointEvery;
     @Option(names = "--dev-beam", defaultValue = "3", description = "Beam width for the per-epoch dev evaluation.") int devBeam;
-    @Option(names = "--layers", defaultValue = "1", description = {"Stacked recurrent layers of rnn, lstm and gru (default: ${DEFAULT-VALUE});",
+    @Option(names = "--layers", defaultValue = "1", description = {"Stacked recurrent layers of rnn, lstm and gru;",
             "the image enters the first, dropout (--dropout) between layers."}) int layers;
-    @Option(names = "--embed", defaultValue = "256") int embed;
-    @Option(names = "--hidden", defaultValue = "512") int hidden;
-    @Option(names = "--dropout", defaultValue = "0.5") double dropout;
+    @Option(names = "--embed", defaultValue = "256", description = "Word embedding size.") int embed;
+    @Option(names = "--hidden", defaultValue = "512", description = "Recurrent hidden state size.") int hidden;
+    @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout probability before the output layer (and between stacked layers).") double dropout;
     @Option(names = "--attention-map", defaultValue = "sparsemax", converter = AttentionMapConverter.class,
             description = {"How attention scores become weights over the grid cells: sparsemax (default: zero weight for",
                     "cells scored far below the best, focused maps) or softmax (Show, Attend and Tell's). See README, train."})
     AttentionMap attentionMap;
     @Option(names = "--attention-lambda", defaultValue = "0", description = {"Weight of the doubly stochastic attention regulariser,",
-            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (default: ${DEFAULT-VALUE}; 1 is the Show-Attend-Tell",
+            "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (1 is the Show-Attend-Tell",
             "tutorial's). With fewer words than grid cells it spreads attention out; see README, train."}) double lambda;
     @Option(names = "--ss-start", defaultValue = "0", description = {"Scheduled sampling: first epoch that feeds the model's own words (0 = off).",
             "Then the probability grows by --ss-step every --ss-every epochs up to --ss-max."}) int ssStart;
-    @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases (default: ${DEFAULT-VALUE}).") int ssEvery;
-    @Option(names = "--ss-step", defaultValue = "0.05", description = "Scheduled sampling: probability added each time (default: ${DEFAULT-VALUE}).") double ssStep;
-    @Option(names = "--ss-max", defaultValue = "0.25", description = "Scheduled sampling: highest probability (default: ${DEFAULT-VALUE}).") double ssMax;
+    @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases.") int ssEvery;
+    @Option(names = "--ss-step", defaultValue = "0.05", description = "Scheduled sampling: probability added each time.") double ssStep;
+    @Option(names = "--ss-max", defaultValue = "0.25", description = "Scheduled sampling: highest probability.") double ssMax;
     @Option(names = "--limit-train", defaultValue = "0", description = "Use only the first N training images (quick runs).") int limitTrain;
     @Option(names = "--limit-dev", defaultValue = "0", description = "Use only the first N dev images.") int limitDev;
+    @Option(names = "--no-progress", description = "No progress display on stderr.") boolean noProgress;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -175,7 +176,7 @@ public final class TrainCommand implements Callable<Integer> {
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
                     devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions, layers);
-            Trainer trainer = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+            Trainer trainer = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).progress(!noProgress);
             if (resume && lrOption != null) trainer.resumeAtLearningRate(lr);      // an explicit --lr wins over the checkpoint's
             TrainingState st = trainer.run(resume);
             System.err.printf("best epoch %d, dev CIDEr-D %.4f -> %s%n", st.bestEpoch, st.bestScore, out);

@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Two-column {@code image, caption} files: TSV (split on the first tab) or CSV (RFC 4180 quoting, via Jackson). */
+/**
+ * {@code image, caption} files: TSV (split on the first tab) or CSV (RFC 4180 quoting, via Jackson; columns after the
+ * second, such as {@code caption --format csv}'s score and error, are kept).
+ */
 public final class TabularFiles {
     private TabularFiles() {
     }
@@ -30,7 +33,9 @@ public final class TabularFiles {
                     n++;
                     if (r.length == 1 && r[0].isBlank()) continue;
                     if (r.length < 2) throw new IOException(file + ":" + n + ": expected image,caption");
-                    rows.add(new String[] {r[0].strip(), r[1].strip()});
+                    String[] row = new String[r.length];                // image, caption, and any further columns
+                    for (int i = 0; i < r.length; i++) row[i] = r[i].strip();
+                    rows.add(row);
                 }
             }
         } else {

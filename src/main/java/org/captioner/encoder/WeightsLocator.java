@@ -18,7 +18,8 @@ import java.util.Map;
  * Finds an encoder's pretrained ImageNet weights, in this order:
  * <ol>
  *   <li>an explicit file (the {@code --weights} flag);</li>
- *   <li>a file under its conventional name in the folder named by {@code CAPTIONER_WEIGHTS_DIR};</li>
+ *   <li>a file in the folder named by {@code CAPTIONER_WEIGHTS_DIR}, under its conventional name or under the
+ *       pinned URL's own file name (as a browser saves it);</li>
  *   <li>the local cache ({@code CAPTIONER_WEIGHTS_CACHE}, default {@code $XDG_CACHE_HOME/captioner/weights} or
  *       {@code ~/.cache/captioner/weights}), holding the pinned file when its SHA-256 matches;</li>
  *   <li>a download of the pinned file from its public URL (a commit, never a branch), verified by SHA-256 before
@@ -66,7 +67,7 @@ public final class WeightsLocator {
         List<String> tried = new ArrayList<>();
         String dir = get(WEIGHTS_DIR_ENV);
         if (dir != null) {
-            for (String name : type.conventionalWeightFiles) {
+            for (String name : acceptedFileNames(type)) {
                 Path p = Path.of(dir).resolve(name);
                 if (Files.isRegularFile(p)) return new Located(p, WEIGHTS_DIR_ENV + "=" + dir);
                 tried.add(p.toString());
@@ -110,8 +111,15 @@ public final class WeightsLocator {
                 + type.pinned.sha256() + "); offline, put it in " + WEIGHTS_DIR_ENV + " or point " + WEIGHTS_MIRROR_ENV
                 + " at a folder or server holding it.";
         throw new IOException("no " + type + " weights found. Needed: " + type.conventionalWeightFiles.get(0)
-                + " (or any of " + type.conventionalWeightFiles + "). Looked in: " + String.join("; ", tried)
+                + " (or any of " + acceptedFileNames(type) + "). Looked in: " + String.join("; ", tried)
                 + ". Pass --weights FILE or set " + WEIGHTS_DIR_ENV + " to the folder holding it." + pinned);
+    }
+
+    /** The names a weights file may have in {@code CAPTIONER_WEIGHTS_DIR}: the conventional ones, then the pinned URL's. */
+    static List<String> acceptedFileNames(EncoderType type) {
+        List<String> names = new ArrayList<>(type.conventionalWeightFiles);
+        if (type.pinned != null && !names.contains(type.pinned.fileName())) names.add(type.pinned.fileName());
+        return names;
     }
 
     /** The URL the pinned file is downloaded from: its own, or the same file name under the mirror. */

@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Generated captions to evaluate, read from: a COCO results JSON ({@code [{"image_id", "caption"}]}), the
  * JSONL that {@code caption} writes ({@code {"image", "caption"}} per line; lines with {@code "error"} are
- * counted, not scored), or TSV/CSV {@code image, caption}.
+ * counted, not scored), or TSV/CSV {@code image, caption} (with {@code caption --format csv}'s {@code score} and
+ * {@code error} columns: rows with an error are counted, not scored).
  */
 public record CaptionResults(List<Entry> entries, int errorLines) {
     /** One generated caption: matched by COCO id when {@code imageId >= 0}, else by {@code image} name. */
@@ -31,8 +32,12 @@ public record CaptionResults(List<Entry> entries, int errorLines) {
         if (t.startsWith("[")) return readCocoJson(file, text);
         if (t.startsWith("{")) return readJsonl(file, text);
         List<Entry> entries = new ArrayList<>();
-        for (String[] row : TabularFiles.read(file)) entries.add(new Entry(row[0], -1, row[1]));
-        return new CaptionResults(entries, 0);
+        int errors = 0;
+        for (String[] row : TabularFiles.read(file)) {
+            if (row.length >= 4 && !row[3].isBlank()) errors++;         // caption --format csv: a failed image's row
+            else entries.add(new Entry(row[0], -1, row[1]));
+        }
+        return new CaptionResults(entries, errors);
     }
 
     private static CaptionResults readCocoJson(Path file, String text) throws IOException {

@@ -2,9 +2,6 @@ package org.captioner.features;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.encoder.EncodedBatch;
 import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.ImageEncoder;
@@ -14,6 +11,7 @@ import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageFiles;
 import org.captioner.util.AtomicFiles;
 import org.captioner.util.NativeMemory;
+import org.captioner.util.Progress;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,7 +99,7 @@ public final class FeatureExtractor {
              BufferedWriter names = Files.newBufferedWriter(outDir.resolve(NAMES), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
              BufferedWriter errors = Files.newBufferedWriter(outDir.resolve(ERRORS), StandardCharsets.UTF_8,
                      StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-             ProgressBar pb = progress ? progressBar(todo.size()) : null) {
+             Progress pb = Progress.start("features", todo.size(), "images", progress)) {
             Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batchSize);
             NativeMemory memory = new NativeMemory(256);
             while (it.hasNext()) {
@@ -131,19 +129,12 @@ public final class FeatureExtractor {
                 }
                 errors.flush();
                 memory.processed(b.items().size());
-                if (pb != null) pb.stepBy(b.items().size());
+                pb.stepBy(b.items().size());
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         checkOrWriteMeta(outDir, done.size() + written);
         return new Summary(inputs.size(), done.size(), written, failed, secs);
-    }
-
-    private static ProgressBar progressBar(int max) {
-        return new ProgressBarBuilder().setTaskName("features").setInitialMax(max).setUnit(" img", 1)
-                .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS)
-                .setUpdateIntervalMillis(1000).setMaxRenderedLength(100)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
     }
 
     /** Lines of a text file that end with a newline (a torn last line from a crash is not complete). */

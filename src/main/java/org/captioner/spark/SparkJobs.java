@@ -48,6 +48,12 @@ public final class SparkJobs implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "Show debug logs and Spark's own (WARN and above otherwise).")
+    void setVerbose(boolean verbose) {
+        org.captioner.cli.Main.verbose(verbose);
+    }
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "a job is required: caption, features or features-folder");
@@ -59,7 +65,7 @@ public final class SparkJobs implements Runnable {
 
     /** Runs a job; returns the exit code (0 ok, 1 some files failed, 2 bad command line, 3 nothing ran). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new SparkJobs());
+        CommandLine cl = org.captioner.cli.Options.showDefaults(new CommandLine(new SparkJobs()));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             org.slf4j.LoggerFactory.getLogger(SparkJobs.class).debug("stack trace", ex);
@@ -77,7 +83,7 @@ public final class SparkJobs implements Runnable {
         Map<String, String> conf = new LinkedHashMap<>();
         @Option(names = "--out", required = true, description = "Output directory (a Hadoop path: file:, hdfs:, s3a:, ...).")
         String out;
-        @Option(names = "--format", defaultValue = "parquet", description = "parquet or json (JSON lines) (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", defaultValue = "parquet", description = "parquet or jsonl (JSON lines; json is accepted too).")
         String format;
         @Option(names = "--overwrite", description = "Replace an existing --out (default: refuse).")
         boolean overwrite;
@@ -91,8 +97,10 @@ public final class SparkJobs implements Runnable {
         }
 
         String format(CommandLine.Model.CommandSpec spec) {
-            if (!List.of("parquet", "json").contains(format)) throw new CommandLine.ParameterException(spec.commandLine(), "--format must be parquet or json");
-            return format;
+            if (!List.of("parquet", "jsonl", "json").contains(format)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--format must be parquet or jsonl");
+            }
+            return format.equals("parquet") ? "parquet" : "json";      // Spark's name for JSON lines
         }
 
         void write(Dataset<Row> rows, String fmt) {
@@ -108,10 +116,10 @@ public final class SparkJobs implements Runnable {
         Path weights;
         @Option(names = "--recursive", description = "Descend into sub-folders.")
         boolean recursive;
-        @Option(names = "--batch", defaultValue = "16", description = "Images per network batch (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.")
         int batch;
         // one per task: Spark already runs a task per core, each decoding while another holds the networks
-        @Option(names = "--threads", defaultValue = "1", description = "Image decoding threads per task (default: ${DEFAULT-VALUE}; Spark runs one task per core).")
+        @Option(names = "--threads", defaultValue = "1", description = "Image decoding threads per task (Spark runs one task per core).")
         int threads;
     }
 
@@ -172,9 +180,9 @@ public final class SparkJobs implements Runnable {
         Common common = new Common();
         @CommandLine.ArgGroup(exclusive = false, multiplicity = "1")
         ImageOptions images = new ImageOptions();
-        @Option(names = "--encoder", defaultValue = "squeezenet", description = "squeezenet, vgg16 or mobilenetv2 (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--encoder", defaultValue = "mobilenetv2", description = "squeezenet, vgg16 or mobilenetv2.")
         String encoder;
-        @Option(names = "--grid", defaultValue = "float16", description = "Feature grid column: float16 (binary, little-endian), float32 (array) or none (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--grid", defaultValue = "float16", description = "Feature grid column: float16 (binary, little-endian), float32 (array) or none.")
         String grid;
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -231,8 +239,13 @@ public final class SparkJobs implements Runnable {
         static final String META = "_features.json";
         @Parameters(index = "0", paramLabel = "SPARK_OUTPUT", description = "Output directory of 'spark features'.")
         String input;
-        @Option(names = "--to", required = true, description = "Features folder to write (must not exist or be empty).")
+        @Option(names = "--out", paramLabel = "DIR", description = "Features folder to write (must not exist or be empty; required).")
         Path to;
+
+        @Option(names = "--to", hidden = true, description = "Former name of --out.")
+        void setTo(Path p) {
+            to = p;
+        }
         @Option(names = "--root", description = {"Name images relative to this path prefix (e.g. file:/data/flickr8k/);",
                 "default: their file names, which is what the Flickr8k and COCO caption files use."})
         String root;
@@ -243,6 +256,7 @@ public final class SparkJobs implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (to == null) throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=DIR'");
             if (Files.exists(to)) {
                 boolean empty;
                 try (var entries = Files.list(to)) {

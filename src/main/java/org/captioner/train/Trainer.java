@@ -2,9 +2,6 @@ package org.captioner.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import org.captioner.data.ImageCaptions;
 import org.captioner.data.TrainingSet;
 import org.captioner.decode.DecodeOptions;
@@ -17,6 +14,7 @@ import org.captioner.model.Decoders;
 import org.captioner.model.ModelBundle;
 import org.captioner.text.Vocabulary;
 import org.captioner.util.AtomicFiles;
+import org.captioner.util.Progress;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +55,14 @@ public final class Trainer {
     private final String commandLine;
     /** Test hook: stop (as if killed) after this many steps in this process; 0 = never. */
     private long stopAfterSteps = 0;
+
+    private boolean progress = true;
+
+    /** Whether to show progress on stderr ({@code train --no-progress} turns it off). */
+    public Trainer progress(boolean show) {
+        this.progress = show;
+        return this;
+    }
 
     public Trainer(TrainOptions options, Data data, String commandLine) {
         this.o = options;
@@ -202,9 +208,7 @@ public final class Trainer {
                     : imageBatches(train.images().size(), Math.max(1, o.batchSize() / o.scst().samples()), o.seed(), st.epoch);
             int nBatches = scst == null ? batches.size() : imageBatches.size();
             long t0 = System.nanoTime();
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("epoch " + st.epoch).setInitialMax(nBatches)
-                    .setUnit(" batches", 1).setUpdateIntervalMillis(2000).setMaxRenderedLength(110)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            try (Progress pb = Progress.start("epoch " + st.epoch, nBatches, "batches", progress)) {
                 pb.stepTo(st.batchInEpoch);
                 double ssProb = o.scheduledSampling().probability(st.epoch);
                 if (ssProb > 0 && st.batchInEpoch == 0) log.info("epoch {}: scheduled sampling probability {}", st.epoch, ssProb);

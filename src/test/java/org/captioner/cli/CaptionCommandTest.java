@@ -84,7 +84,7 @@ class CaptionCommandTest {
         assertEquals(before, Files.readString(out), "an existing output is never clobbered");
 
         // A damaged finished output (two captions lost, a torn line): the same command with --resume redoes exactly those.
-        // (What a real crash leaves, the progress file, is tested with real kills in CrashSafetyTest.)
+        // (What a real crash leaves, the progress file, is tested with real kills in CrashSafetyIT.)
         Files.writeString(out, String.join("\n", lines.subList(0, 3)) + "\n{\"image\": \"000");
         r = caption("--out", out.toString(), "--nbest", "2", "--resume");
         assertTrue(r.err().contains("3 skipped"), r.err());
@@ -126,11 +126,20 @@ class CaptionCommandTest {
     @Test
     void csvAndCocoFormats() throws Exception {
         Path csv = dir.resolve("caps.csv"), coco = dir.resolve("caps.json");
-        caption("--out", csv.toString(), "--format", "csv");
+        CliTest.Run r = caption("--out", csv.toString(), "--format", "csv", "--nbest", "2");
+        assertTrue(r.err().contains("note: --format csv holds one caption per image: the n-best lists are not written"), r.err());
         List<String> rows = Files.readAllLines(csv);
-        assertEquals("image,caption,score", rows.get(0));
-        assertEquals(6, rows.size());
-        caption("--out", coco.toString(), "--format", "coco");
+        assertEquals("image,caption,score,error", rows.get(0));
+        assertEquals(7, rows.size(), "five captions and the broken file's error row");
+        assertTrue(rows.get(1).matches("[^,]+\\.jpg,[a-z ]+,-?[0-9.E-]+,"), rows.get(1));
+        assertTrue(rows.get(6).startsWith("zz-broken.jpg,,,"), rows.get(6));
+        assertTrue(rows.get(6).length() > "zz-broken.jpg,,,".length(), "the error column gives the reason: " + rows.get(6));
+        var results = org.captioner.eval.CaptionResults.read(csv);
+        assertEquals(5, results.entries().size());
+        assertEquals(1, results.errorLines(), "evaluate counts the error row, does not score it");
+        r = caption("--out", coco.toString(), "--format", "coco", "--attention");
+        assertTrue(r.err().contains("1 image failed; the COCO results file holds captions only"), r.err());
+        assertTrue(r.err().contains("attention maps are not written"), r.err());
         JsonNode arr = new ObjectMapper().readTree(coco.toFile());
         assertEquals(5, arr.size());
         assertTrue(arr.get(0).get("image_id").asLong() > 0, arr.get(0).toString());

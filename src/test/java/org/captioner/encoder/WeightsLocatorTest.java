@@ -160,4 +160,24 @@ class WeightsLocatorTest {
         assertEquals(EncoderType.SQUEEZENET.pinned.url(), loc.pinnedUrl(EncoderType.SQUEEZENET.pinned));
         assertTrue(pin.url().startsWith("https://raw.githubusercontent.com/google-coral/test_data/104342d2d3480b3e66203073dac24f4e2dbb4c41/"));
     }
+
+    /** A file saved by hand from the pinned URL keeps the URL's name; the weights folder accepts that name too. */
+    @Test
+    void weightsFolderFindsTheFileUnderItsDownloadName() throws Exception {
+        EncoderType.PinnedWeights squeeze = EncoderType.SQUEEZENET.pinned;
+        assertFalse(EncoderType.SQUEEZENET.conventionalWeightFiles.contains(squeeze.fileName()), "the names differ");
+        Path folder = Files.createDirectories(dir.resolve("by-hand"));
+        Path saved = folder.resolve(squeeze.fileName());
+        Files.write(saved, new byte[] {1, 2, 3});
+        WeightsLocator.Located found = new WeightsLocator(Map.of(WeightsLocator.WEIGHTS_DIR_ENV, folder.toString(),
+                WeightsLocator.WEIGHTS_CACHE_ENV, dir.resolve("cache").toString())).locate(EncoderType.SQUEEZENET, null);
+        assertEquals(saved, found.file());
+        Files.delete(saved);
+        IOException e = assertThrows(IOException.class, () -> new WeightsLocator(Map.of(WeightsLocator.WEIGHTS_DIR_ENV,
+                folder.toString(), WeightsLocator.WEIGHTS_MIRROR_ENV, dir.resolve("nothing-here").toUri().toString(),
+                WeightsLocator.WEIGHTS_CACHE_ENV, dir.resolve("cache").toString(), WeightsLocator.ZOO_URL_ENV,
+                dir.resolve("no-zoo").toUri().toString(), WeightsLocator.ZOO_CACHE_ENV, dir.resolve("zoo").toString()))
+                .locate(EncoderType.SQUEEZENET, null));
+        assertTrue(e.getMessage().contains(squeeze.fileName()), e.getMessage());
+    }
 }

@@ -1,5 +1,7 @@
 // The try-it page of `captioner serve`: posts each chosen photo to /v1/captions and shows its caption, the n-best
-// list and, for attention models, where the model looked for each word (hover a word). No libraries, no network
+// list and, for attention models, where the model looked for each word (hover or focus a word). Usable without a
+// mouse: the file input is in the tab order, words take focus, and each result is announced (#status, aria-live).
+// A large drop is sent a few photos at a time, so the server's queue is not flooded. No libraries, no network
 // beyond this server.
 "use strict";
 
@@ -67,11 +69,14 @@ function show(card, answer) {
   att.words.forEach((w, i) => {
     const s = document.createElement("span");
     s.textContent = w;
-    s.addEventListener("mouseenter", () => {
+    s.tabIndex = 0;
+    const showMap = () => {
       words.querySelectorAll("span").forEach(x => x.classList.remove("active"));
       s.classList.add("active");
       paint(canvas, att.maps[i], rows, cols);
-    });
+    };
+    s.addEventListener("mouseenter", showMap);
+    s.addEventListener("focus", showMap);
     words.appendChild(s);
   });
   // the first word's map at once, so the picture shows attention before any hover
@@ -95,16 +100,36 @@ async function caption(file) {
     if (r.status === 401) $("#token-box").hidden = false;
     $(".caption", card).textContent = "";
     show(card, answer);
-    card.dataset.done = "true";
+    // the caption is the picture's text alternative
+    $("img", card).alt = answer.caption || `${file.name}: ${answer.error ? answer.error.message : "no caption"}`;
+    announce(answer.caption ? `${file.name}: ${answer.caption}` : `${file.name} failed: ${answer.error && answer.error.message}`);
   } catch (e) {
     $(".caption", card).textContent = "";
     $(".error", card).textContent = "request failed: " + e;
-    card.dataset.done = "true";
+    announce(`${file.name}: request failed`);
   }
+  card.dataset.done = "true";
 }
 
+function announce(text) {
+  $("#status").textContent = text;
+}
+
+// At most this many requests in flight: the rest of a large drop waits here instead of in the server's queue.
+const IN_FLIGHT = 4;
+const waiting = [];
+let active = 0;
+
 function captionAll(files) {
-  for (const f of files) caption(f);
+  waiting.push(...files);
+  pump();
+}
+
+function pump() {
+  while (active < IN_FLIGHT && waiting.length) {
+    active++;
+    caption(waiting.shift()).finally(() => { active--; pump(); });
+  }
 }
 
 $("#file").addEventListener("change", e => captionAll(e.target.files));

@@ -11,15 +11,24 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Runs the README's main-job command exactly as written, through the ./captioner launcher, so it cannot rot. */
-class ReadmeExamplesTest {
+/**
+ * Runs the README's main-job command and the documented examples (docs/serve.md, docs/spark.md) as written, through
+ * the ./captioner launcher, so they cannot rot.
+ */
+class ReadmeExamplesIT {
     static final Path ROOT = Path.of("").toAbsolutePath();
 
-    static String mainJobCommand() throws Exception {
-        List<String> lines = Files.readAllLines(ROOT.resolve("README.md"));
-        int start = lines.indexOf("## Set up and run (fresh machine: Java 17 + Maven 3.8)");
-        return lines.subList(start, lines.size()).stream().filter(l -> l.contains("./captioner ") && !l.startsWith("#"))
-                .findFirst().orElseThrow(() -> new AssertionError("README has no main-job command"));
+    /** The README's main command (the first of its section), its outputs moved into {@code tmp}. */
+    static String mainJobCommand(Path tmp) throws Exception {
+        String cmd = bashLinesUnder("README.md", "## Caption the example photos").get(0);
+        assertEquals("./captioner caption examples/images --html report/ --out report/captions.jsonl", cmd);
+        return cmd.replace("report/", tmp.resolve("report") + "/");
+    }
+
+    static long exampleImages() throws Exception {
+        try (var s = Files.list(ROOT.resolve("examples/images"))) {
+            return s.filter(f -> f.toString().endsWith(".jpg")).count();
+        }
     }
 
     /**
@@ -28,10 +37,8 @@ class ReadmeExamplesTest {
      */
     @Test
     void mainJobCommandFetchesItsWeightsWithoutWeightsDir(@org.junit.jupiter.api.io.TempDir Path cache) throws Exception {
-        SharedData.require("data/coco/val2017");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
-                "skipped: README paths assume ../shared beside the checkout");
-        String cmd = mainJobCommand().replaceAll("CAPTIONER_WEIGHTS_DIR=\\S+ ", "").replaceAll("--out \\S+", "--out " + cache.resolve("caps.jsonl"));
+        SharedData.mobilenetWeights();                              // what the loopback mirror serves
+        String cmd = mainJobCommand(cache);
         try (var server = new org.captioner.testing.WeightsServer()) {
             ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).directory(ROOT.toFile()).redirectErrorStream(true);
             pb.environment().remove("CAPTIONER_WEIGHTS_DIR");
@@ -45,40 +52,35 @@ class ReadmeExamplesTest {
             try (var s = Files.list(cache.resolve("weights"))) {
                 assertEquals(1, s.count(), "the verified weights file is cached, nothing else");
             }
-            assertFalse(Files.readAllLines(cache.resolve("caps.jsonl")).isEmpty());
+            assertEquals(exampleImages(), Files.readAllLines(cache.resolve("report/captions.jsonl")).size());
         }
     }
 
+    /** The main command as the README gives it for a machine without internet: CAPTIONER_WEIGHTS_DIR set. */
     @Test
-    void mainJobCommandRuns() throws Exception {
-        SharedData.require("weights");
-        SharedData.require("data/coco/val2017");
-        // The README refers to ../shared relative to the checkout; that is where the tests' shared data must be.
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
-                "skipped: README paths assume ../shared beside the checkout");
-        String cmd = mainJobCommand();
-        Process p = new ProcessBuilder("bash", "-c", cmd).directory(ROOT.toFile()).redirectErrorStream(true).start();
+    void mainJobCommandRuns(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path weights = SharedData.mobilenetWeights().getParent();
+        String cmd = mainJobCommand(tmp);
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).directory(ROOT.toFile()).redirectErrorStream(true);
+        pb.environment().put("CAPTIONER_WEIGHTS_DIR", weights.toString());
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.MINUTES));
         assertEquals(0, p.exitValue(), "command: " + cmd + "\n" + out);
-        Path outFile = Path.of(cmd.replaceAll(".*--out (\\S+).*", "$1"));
-        long images;
-        try (var s = Files.list(SharedData.root().resolve("data/coco/val2017"))) {
-            images = s.filter(f -> f.toString().endsWith(".jpg")).count();
-        }
-        List<String> lines = Files.readAllLines(outFile);
-        assertEquals(images, lines.size(), out);
+        List<String> lines = Files.readAllLines(tmp.resolve("report/captions.jsonl"));
+        assertEquals(exampleImages(), lines.size(), out);
+        assertTrue(Files.readString(tmp.resolve("report/index.html")).contains("tennis.jpg"), "the HTML report lists the photos");
         for (String line : lines) {
             var n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
             assertTrue(n.has("caption") && n.get("caption").asText().split(" ").length >= 2, line);
         }
     }
 
-    /** The lines of the README's bash blocks in the section under the given heading (up to the next heading). */
-    static List<String> bashLinesUnder(String heading) throws Exception {
-        List<String> lines = Files.readAllLines(ROOT.resolve("README.md"));
+    /** The lines of a document's bash blocks in the section under the given heading (up to the next heading). */
+    static List<String> bashLinesUnder(String doc, String heading) throws Exception {
+        List<String> lines = Files.readAllLines(ROOT.resolve(doc));
         int h = lines.indexOf(heading);
-        assertTrue(h >= 0, "README has no heading " + heading);
+        assertTrue(h >= 0, doc + " has no heading " + heading);
         List<String> out = new java.util.ArrayList<>();
         boolean in = false;
         for (String l : lines.subList(h + 1, lines.size())) {
@@ -104,7 +106,7 @@ class ReadmeExamplesTest {
         try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
             port = free.getLocalPort();
         }
-        String start = bashLinesUnder("### `serve`: captions over HTTP").get(0).replaceAll("\\s*#.*", "").replace("--port 8080", "--port " + port);
+        String start = bashLinesUnder("docs/serve.md", "## `serve`: captions over HTTP").get(0).replaceAll("\\s*#.*", "").replace("--port 8080", "--port " + port);
         assertTrue(start.contains("./captioner serve"), start);
         Process server = new ProcessBuilder("bash", "-c", start.replace("./captioner", "exec ./captioner")).directory(ROOT.toFile()).redirectErrorStream(true).start();
         try {
@@ -130,7 +132,7 @@ class ReadmeExamplesTest {
             }
             var json = new com.fasterxml.jackson.databind.ObjectMapper();
             int curls = 0;
-            for (String line : bashLinesUnder("### `serve`: captions over HTTP")) {
+            for (String line : bashLinesUnder("docs/serve.md", "## `serve`: captions over HTTP")) {
                 if (!line.startsWith("curl ")) continue;
                 String cmd = line.replaceAll("\\s+#.*", "").replace("8080", String.valueOf(port)).replace("@photo.jpg", "@" + photos.get(0))
                         .replace("@a.jpg", "@" + photos.get(1)).replace("@b.png", "@" + photos.get(2));
@@ -156,7 +158,7 @@ class ReadmeExamplesTest {
                     assertEquals("attention", n.get("decoder").asText());
                 }
             }
-            assertEquals(5, curls, "the README's five curl examples ran");
+            assertEquals(5, curls, "the five curl examples of docs/serve.md ran");
             var page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://127.0.0.1:" + port + "/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             assertEquals(200, page.statusCode());
@@ -179,7 +181,7 @@ class ReadmeExamplesTest {
         Path coco = SharedData.require("data/coco/val2017");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSameFile(ROOT.resolve("../shared"), SharedData.root()),
                 "skipped: README paths assume ../shared beside the checkout");
-        List<String> lines = bashLinesUnder("## Scale-out on Spark");
+        List<String> lines = bashLinesUnder("docs/spark.md", "# Scale-out on Spark");
         int i = 0;
         while (!lines.get(i).contains("./captioner spark caption --master 'local[2]'")) i++;
         StringBuilder cmd = new StringBuilder(lines.get(i));

@@ -19,18 +19,18 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The README's embedded-API example, as a user would run it: Captioner installed into the local Maven
- * repository, a fresh Maven project with exactly the README's dependency block and program, compiled and run
+ * The embedded-API example of docs/api.md, as a user would run it: Captioner installed into the local Maven
+ * repository, a fresh Maven project with exactly its dependency block and program, compiled and run
  * with {@code mvn compile exec:java} on real images with the bundled model.
  */
-class ApiExampleTest {
+class ApiExampleIT {
     static final Path ROOT = Path.of("").toAbsolutePath();
 
     /** The fenced block following an {@code <!-- api-example:NAME -->} marker in the README. */
     static String readmeBlock(String name) throws IOException {
-        List<String> lines = Files.readAllLines(ROOT.resolve("README.md"));
+        List<String> lines = Files.readAllLines(ROOT.resolve("docs/api.md"));
         int i = lines.indexOf("<!-- api-example:" + name + " -->");
-        assertTrue(i >= 0, "README lacks the api-example:" + name + " block");
+        assertTrue(i >= 0, "docs/api.md lacks the api-example:" + name + " block");
         int open = i + 1, close = open + 1;
         assertTrue(lines.get(open).startsWith("```"));
         while (!lines.get(close).equals("```")) close++;

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * ({@code notebooks/run.sh}, into a temp folder) and must run without an error and produce its plots, tables and
  * captions; the committed copies must carry outputs for every code cell.
  */
-class NotebooksTest {
+class NotebooksIT {
     static final Path NOTEBOOKS = Path.of("notebooks").toAbsolutePath();
     static final ObjectMapper JSON = new ObjectMapper();
 

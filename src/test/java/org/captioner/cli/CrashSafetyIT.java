@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * is killed with SIGKILL ({@link Process#destroyForcibly}) at a chosen moment, rerun with {@code --resume} (or
  * again, for {@code features}), and compared with an uninterrupted run.
  */
-class CrashSafetyTest {
+class CrashSafetyIT {
     static final Path ROOT = Path.of("").toAbsolutePath();
     @TempDir
     static Path dir;

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * executor's JVM exits in the middle of a task (fault injection); Spark replaces it, reruns the task, and the output
  * still has exactly one row per input file, with the CLI's captions. run-tests builds both jars first.
  */
-class SparkClusterTest {
+class SparkClusterIT {
     static final Path APP_JAR = Path.of("target/captioner-spark.jar"), SPARK_HOME = Path.of("target/spark-home");
 
     @TempDir
@@ -35,7 +35,7 @@ class SparkClusterTest {
     void jobOnAStandaloneClusterSurvivesALostExecutor() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(APP_JAR) && Files.isDirectory(SPARK_HOME.resolve("jars")),
                 "skipped: needs target/captioner-spark.jar and target/spark-home/jars, which ./run-tests builds first "
-                        + "(mvn -Pspark-app,cpu -DskipTests package; mvn -f src/test/spark-dist/pom.xml dependency:copy-dependencies "
+                        + "(mvn -Pspark-app -DskipTests package; mvn -f src/test/spark-dist/pom.xml dependency:copy-dependencies "
                         + "-DoutputDirectory=$PWD/target/spark-home/jars)");
         Path weights = SharedData.squeezenetWeights();
         Path images = SparkFixture.images(dir, 6);

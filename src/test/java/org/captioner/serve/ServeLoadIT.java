@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * than the clients' burst. Every request must end as a caption or, by design, a 503 "queue_full"; none lost, none
  * failed otherwise; heap use after the run no higher than after a warm-up (flat memory).
  */
-class ServeLoadTest {
+class ServeLoadIT {
     static final int REQUESTS = 2000, CLIENTS = 16;
     @TempDir
     static Path dir;

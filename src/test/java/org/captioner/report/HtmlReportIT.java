@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class HtmlReportTest {
+class HtmlReportIT {
     /** A photo-like test image: left half red, right half blue, so heatmaps have something to show. */
     static Path writeImage(Path file) throws IOException {
         BufferedImage img = new BufferedImage(400, 300, BufferedImage.TYPE_INT_RGB);

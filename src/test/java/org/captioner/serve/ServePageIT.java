@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * file input gets its caption, n-best list and a painted attention heatmap; hovering another word repaints it. A
  * screenshot is kept as target/serve-page.png.
  */
-class ServePageTest {
+class ServePageIT {
     @TempDir
     static Path dir;
     static Captioner captioner;
@@ -55,17 +55,21 @@ class ServePageTest {
                 + "let s = 0; for (let i = 3; i < d.length; i += 4) s += d[i]; return s;", canvas)).longValue();
     }
 
-    @Test
-    void uploadShowsCaptionAndHeatmap() throws Exception {
+    static ChromeDriver browser() throws Exception {
         Path chromium = Browser.require();
         Path driverExe = Path.of(System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver"));
         Assumptions.assumeTrue(Files.isExecutable(driverExe), "skipped: no chromedriver at " + driverExe + " (install Debian's chromium-driver or set CHROMEDRIVER)");
         ChromeOptions opts = new ChromeOptions();
         opts.setBinary(chromium.toFile());
         opts.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
-                "--user-data-dir=" + Files.createDirectories(dir.resolve("profile")));
+                "--user-data-dir=" + Files.createTempDirectory(Files.createDirectories(dir.resolve("profiles")), "chrome"));
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driverExe.toFile()).usingAnyFreePort().build();
-        ChromeDriver driver = new ChromeDriver(service, opts);
+        return new ChromeDriver(service, opts);
+    }
+
+    @Test
+    void uploadShowsCaptionAndHeatmap() throws Exception {
+        ChromeDriver driver = browser();
         try {
             driver.get("http://127.0.0.1:" + server.port() + "/");
             WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60));
@@ -91,6 +95,63 @@ class ServePageTest {
             Path keep = Path.of("target", "serve-page.png");
             Files.createDirectories(keep.getParent());
             Files.copy(shot.toPath(), keep, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            driver.quit();
+        }
+    }
+
+    /**
+     * Keyboard only: Tab reaches the file input (the picker a keyboard opens with Enter); six photos chosen there are
+     * sent at most four at a time; each picture's alt text is its caption; the result is announced in the aria-live
+     * status; Tab reaches a word, whose focus paints its heatmap.
+     */
+    @Test
+    void keyboardOnlyUploadIsAnnouncedAndFocusShowsHeatmaps() throws Exception {
+        ChromeDriver driver = browser();
+        try {
+            driver.get("http://127.0.0.1:" + server.port() + "/");
+            WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(120));
+            wait.until(d -> d.findElement(By.id("model")).getText().contains("attention decoder"));
+            JavascriptExecutor js = driver;
+            // count requests in flight, to see that a large choice is sent a few at a time
+            js.executeScript("window.inFlight = 0; window.maxInFlight = 0; const f = window.fetch;"
+                    + "window.fetch = async (...a) => { if (String(a[0]).startsWith('v1/captions')) {"
+                    + "  window.maxInFlight = Math.max(window.maxInFlight, ++window.inFlight);"
+                    + "  try { return await f(...a); } finally { window.inFlight--; } } return f(...a); };");
+            Actions keys = new Actions(driver);
+            for (int i = 0; i < 10 && !"file".equals(js.executeScript("return document.activeElement.id")); i++) {
+                keys.sendKeys(org.openqa.selenium.Keys.TAB).perform();
+            }
+            assertEquals("file", js.executeScript("return document.activeElement.id"), "Tab reaches the file input");
+            assertEquals("choose files", driver.findElement(By.cssSelector("label[for=file]")).getText());
+            for (String id : List.of("beam", "nbest", "token")) {
+                assertFalse(driver.findElements(By.cssSelector("label[for=" + id + "]")).isEmpty(), "a label for #" + id);
+            }
+            List<Path> photos = ServeFixture.photos(6);
+            String paths = String.join("\n", photos.stream().map(p -> p.toAbsolutePath().toString()).toList());
+            driver.switchTo().activeElement().sendKeys(paths);       // what the picker gives once Enter opened it
+            wait.until(d -> d.findElements(By.cssSelector(".card[data-done=true]")).size() == photos.size());
+            long most = ((Number) js.executeScript("return window.maxInFlight")).longValue();
+            assertTrue(most >= 1 && most <= 4, "at most 4 uploads at once, saw " + most);
+            String status = driver.findElement(By.id("status")).getText();
+            assertEquals("polite", driver.findElement(By.id("status")).getAttribute("aria-live"));
+            List<WebElement> cards = driver.findElements(By.cssSelector(".card"));
+            for (WebElement card : cards) {
+                assertEquals(card.findElement(By.className("caption")).getText(), card.findElement(By.tagName("img")).getAttribute("alt"),
+                        "the caption is the picture's alt text");
+            }
+            assertTrue(cards.stream().anyMatch(c -> status.endsWith(c.findElement(By.className("caption")).getText())),
+                    "the last result is announced: " + status);
+            // Tab on to the first card's words: focusing one paints its map
+            WebElement first = cards.get(0);
+            List<WebElement> words = first.findElements(By.cssSelector(".words span"));
+            WebElement target = words.get(words.size() - 1);
+            for (int i = 0; i < 200 && !target.equals(driver.switchTo().activeElement()); i++) {
+                keys.sendKeys(org.openqa.selenium.Keys.TAB).perform();
+            }
+            assertEquals(target, driver.switchTo().activeElement(), "Tab reaches the words");
+            assertTrue(target.getAttribute("class").contains("active"), "focus shows the word's heatmap");
+            assertTrue(paintedAlpha(js, first.findElement(By.className("heatmap"))) > 0);
         } finally {
             driver.quit();
         }
