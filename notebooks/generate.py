@@ -111,7 +111,7 @@ html(h.append("</table>").toString());
 captioning = nb([
 ("markdown", """# 02 · Captioning with the public API
 
-Loads the bundled default model through `org.captioner.Captioner` (the embedded API of the README) and
+Loads the bundled default model through `org.captioner.Captioner` (the embedded API, docs/api.md) and
 compares greedy search, beam search with its n-best list and log-probabilities, and sampling. The encoder
 weights (MobileNetV2, for the default model) come from `CAPTIONER_WEIGHTS_DIR` (set by `notebooks/run.sh` to the shared
 weights folder; without it they download once from their pinned URL)."""),
@@ -317,7 +317,7 @@ html(rows.toString());
 ("markdown", """## How focused is the attention?
 
 For 60 dev images, with `org.captioner.eval.AttentionStats` (what `./captioner bench attention` prints for a
-whole features folder; the README gives its figures on the 1,000 dev images): the entropy of each word's
+whole features folder; docs/performance.md gives the command for the 1,000 dev images): the entropy of each word's
 weights, against uniform weights over the cells (ln 49 = 3.89 nats), by word position, then by word: content
 words should be more focused than function words."""),
 ("code", r'''
@@ -369,15 +369,15 @@ for (int j = 0; j < 3; j++) {
 }
 html(worst.toString());
 '''),
-("markdown", """**What these show.** The attention is focused: on the 1,000 dev images (`./captioner bench attention`, README
-"Results") the mean entropy per word is 2.03 nats against 3.89 for uniform weights over the 49 cells, and the most
+("markdown", """**What these show.** The attention is focused: on the 1,000 dev images (`./captioner bench attention`,
+docs/performance.md) the mean entropy per word is 2.03 nats against 3.89 for uniform weights over the 49 cells, and the most
 attended cell holds a quarter of the weight on average (uniform: 2%); sparsemax gives the cells a word does not
 use exactly zero weight, so the maps above are dark there. Subjects are looked at when they are named (the person or
 dog for "man", "girl", "dog") and the scene words move to the background, but function words ("a", "in") also get
 focused maps, on whatever cell carries the most information, so a low entropy alone does not mean a map is
-meaningful: the per-word table shows content words at no lower entropy than "a". The earlier softmax models spread
-every word almost evenly (the old SqueezeNet model: 5.125 of 5.130 nats) because the gated context and `h_0` from
-the mean cell already carried the image; see the README, `train`, for the measurements behind the change.
+meaningful: the per-word table shows content words at no lower entropy than "a". Softmax attention spreads
+every word almost evenly (a softmax model on SqueezeNet's 13 x 13 grid: 5.125 of 5.130 nats) because the gated context and `h_0` from
+the mean cell already carry the image; docs/training.md (`train`, attention map) has the measurements.
 
 The failures are the usual ones for a Flickr8k model on a coarse 7 x 7 grid: a fluent, frequent caption pattern
 ("a man in a red shirt ...") with the wrong subject, colour or activity when the scene is unusual, because the

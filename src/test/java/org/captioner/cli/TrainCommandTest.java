@@ -17,14 +17,14 @@ class TrainCommandTest {
     @TempDir
     Path dir;
 
-    /** The README's Maven route: mvn -q exec:java -Dexec.args="train ...", on a tiny data set; then decode + evaluate. */
+    /** The documented Maven route: mvn -q compile exec:java -Dexec.args="train ...", on a tiny data set; then decode + evaluate. */
     @Test
     void tinyTrainingThroughMavenExecThenDecodeAndEvaluate() throws Exception {
         TinyData.write(dir, 18, 5);
         Path caps = dir.resolve("captions.tsv"), feats = dir.resolve("features"), out = dir.resolve("model");
         String args = "train --data tsv --captions " + caps + " --dev-captions " + caps + " --features " + feats
                 + " --decoder lstm --out " + out + " --epochs 2 --batch 8 --min-count 1 --embed 16 --hidden 32 --lr 5e-3";
-        Process p = new ProcessBuilder("mvn", "-q", "-B", "exec:java", "-Dexec.args=" + args)
+        Process p = new ProcessBuilder("mvn", "-q", "-B", "compile", "exec:java", "-Dexec.args=" + args)
                 .directory(Path.of("").toAbsolutePath().toFile()).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(5, TimeUnit.MINUTES));
