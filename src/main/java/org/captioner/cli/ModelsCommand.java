@@ -100,7 +100,10 @@ public final class ModelsCommand implements Runnable {
         return out.append(text.substring(pos)).toString();
     }
 
-    /** The bundled default: what it is, what it was trained on, its dev scores at its recorded length alpha. */
+    /**
+     * The bundled default: what it is, what it was trained on, its dev scores at its recorded length alpha, and its
+     * speed (evaluation.json's {@code speed}: the commands and the machine they ran on).
+     */
     static String defaultModel(Path dir) throws IOException {
         JsonNode config = JSON.readTree(dir.resolve("config.json").toFile());
         JsonNode training = JSON.readTree(dir.resolve("training.json").toFile());
@@ -115,12 +118,23 @@ public final class ModelsCommand implements Runnable {
         String data = String.format(Locale.ROOT, "Flickr8k train (%,d images), selected on dev (%,d)", training.get("train_images").asInt(),
                 training.get("dev_images").asInt());
         StringBuilder sb = new StringBuilder();
-        sb.append("| model | encoder | decoder | training | data | dev: BLEU-1 | BLEU-4 | ROUGE-L | CIDEr-D | search |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
-        sb.append(String.format(Locale.ROOT, "| `models/default` | %s | %s | %s | %s | %.3f | %.3f | %.3f | **%.3f** | %s |%n",
+        JsonNode speed = eval.path("speed");
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (JsonNode v : speed.path("caption_images_per_s_whole_command")) {
+            lo = Math.min(lo, v.asDouble());
+            hi = Math.max(hi, v.asDouble());
+        }
+        double rss = 0;
+        for (JsonNode v : speed.path("caption_peak_rss_gb")) rss = Math.max(rss, v.asDouble());
+        String speedText = hi == 0 ? "" : String.format(Locale.ROOT, "`caption`: %.1f-%.1f images/s, peak RSS %.1f GB; `decode`: %.1f ms/image",
+                lo, hi, rss, speed.path("decode_ms_per_image").asDouble());
+        sb.append("| model | encoder | decoder | training | data | dev: BLEU-1 | BLEU-4 | ROUGE-L | CIDEr-D | search | speed, 2 cores |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        sb.append(String.format(Locale.ROOT, "| `models/default` | %s | %s | %s | %s | %.3f | %.3f | %.3f | **%.3f** | %s | %s |%n",
                 config.get("encoder").get("name").asText(), decoder, objective, data, eval.get("BLEU-1").asDouble(),
                 eval.get("BLEU-4").asDouble(), eval.get("ROUGE-L").asDouble(), eval.get("CIDEr-D").asDouble(),
-                "beam " + eval.path("beam").asInt(3) + ", length alpha " + config.path("decoding").path("length_alpha").asText("0")));
+                "beam " + eval.path("beam").asInt(3) + ", length alpha " + config.path("decoding").path("length_alpha").asText("0"),
+                speedText));
         return sb.toString();
     }
 
