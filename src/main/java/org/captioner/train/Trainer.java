@@ -209,7 +209,7 @@ public final class Trainer {
             int nBatches = scst == null ? batches.size() : imageBatches.size();
             long t0 = System.nanoTime();
             try (Progress pb = Progress.start("epoch " + st.epoch, nBatches, "batches", progress)) {
-                pb.stepTo(st.batchInEpoch);
+                pb.resumeAt(st.batchInEpoch);
                 double ssProb = o.scheduledSampling().probability(st.epoch);
                 if (ssProb > 0 && st.batchInEpoch == 0) log.info("epoch {}: scheduled sampling probability {}", st.epoch, ssProb);
                 for (int bi = st.batchInEpoch; bi < nBatches; bi++) {

@@ -22,7 +22,7 @@ public final class Progress implements AutoCloseable {
     private final ProgressBar bar;           // terminal
     private final PrintStream lines;         // not a terminal
     private final long startNanos = System.nanoTime();
-    private long max;
+    private final long max;
     private long done;
     private long startDone;
     private long lastLine = System.nanoTime();
@@ -70,17 +70,16 @@ public final class Progress implements AutoCloseable {
         stepBy(1);
     }
 
-    /** Sets the count; on resume, the first call marks where this process started (for its rate). */
+    /** A resumed run: {@code n} units were done before this process started (they do not count towards its rate). */
+    public void resumeAt(long n) {
+        startDone = n;
+        stepTo(n);
+    }
+
     public void stepTo(long n) {
-        if (done == 0 && startDone == 0 && n > 0 && System.nanoTime() - startNanos < 1_000_000_000L) startDone = n;
         done = n;
         if (bar != null) bar.stepTo(n);
         if (lines != null && System.nanoTime() - lastLine >= LINE_EVERY_NANOS) printLine();
-    }
-
-    public void maxHint(long newMax) {
-        max = newMax;
-        if (bar != null) bar.maxHint(newMax);
     }
 
     /** A few words after the counts (a loss, a rate). */

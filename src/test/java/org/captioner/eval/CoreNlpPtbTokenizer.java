@@ -11,7 +11,8 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Tokenization exactly as coco-caption's {@code ptbtokenizer.py}: all sentences are joined with newlines
+ * The reference for {@link PtbTokenizer} (test scope: CoreNLP is GPL-2.0). Tokenization exactly as coco-caption's
+ * {@code ptbtokenizer.py}: all sentences are joined with newlines
  * (newlines inside a caption become spaces) and run through Stanford CoreNLP 3.4.1's PTBTokenizer with
  * {@code -preserveLines -lowerCase}; then the punctuation tokens in {@link #PUNCTUATION} are dropped.
  *
@@ -20,24 +21,9 @@ import java.util.Set;
  * reference implementation.
  */
 public final class CoreNlpPtbTokenizer {
-    public static final Set<String> PUNCTUATION = Set.of("''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-",
-            ".", "?", "!", ",", ":", "-", "--", "...", ";");
+    static final Set<String> PUNCTUATION = PtbTokenizer.PUNCTUATION;     // coco-caption's list
 
     private CoreNlpPtbTokenizer() {
-    }
-
-    /** Tokenizes groups of sentences (e.g. each image's references) in one pass; the result keeps the grouping. */
-    public static List<List<String>> tokenizeGroups(List<List<String>> groups) {
-        List<String> flat = new ArrayList<>();
-        for (List<String> g : groups) flat.addAll(g);
-        List<String> tok = tokenize(flat);
-        List<List<String>> out = new ArrayList<>(groups.size());
-        int pos = 0;
-        for (List<String> g : groups) {
-            out.add(tok.subList(pos, pos + g.size()));
-            pos += g.size();
-        }
-        return out;
     }
 
     /** Tokenizes each sentence; result i is sentence i's tokens joined by single spaces. */

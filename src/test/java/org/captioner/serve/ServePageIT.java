@@ -67,13 +67,19 @@ class ServePageIT {
         return new ChromeDriver(service, opts);
     }
 
+    /** Opens the page and waits until it has loaded the model's description. */
+    static WebDriverWait openPage(ChromeDriver driver) {
+        driver.get("http://127.0.0.1:" + server.port() + "/");
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(120));
+        wait.until(d -> d.findElement(By.id("model")).getText().contains("attention decoder"));
+        return wait;
+    }
+
     @Test
     void uploadShowsCaptionAndHeatmap() throws Exception {
         ChromeDriver driver = browser();
         try {
-            driver.get("http://127.0.0.1:" + server.port() + "/");
-            WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60));
-            wait.until(d -> d.findElement(By.id("model")).getText().contains("attention decoder"));
+            WebDriverWait wait = openPage(driver);
             List<Path> photos = ServeFixture.photos(1);
             driver.findElement(By.id("file")).sendKeys(photos.get(0).toAbsolutePath().toString());
             WebElement card = wait.until(d -> d.findElements(By.cssSelector(".card[data-done=true]")).stream().findFirst().orElse(null));
@@ -109,9 +115,7 @@ class ServePageIT {
     void keyboardOnlyUploadIsAnnouncedAndFocusShowsHeatmaps() throws Exception {
         ChromeDriver driver = browser();
         try {
-            driver.get("http://127.0.0.1:" + server.port() + "/");
-            WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(120));
-            wait.until(d -> d.findElement(By.id("model")).getText().contains("attention decoder"));
+            WebDriverWait wait = openPage(driver);
             JavascriptExecutor js = driver;
             // count requests in flight, to see that a large choice is sent a few at a time
             js.executeScript("window.inFlight = 0; window.maxInFlight = 0; const f = window.fetch;"

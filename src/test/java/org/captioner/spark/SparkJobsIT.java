@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Spark jobs in local mode ({@code local[2]}) in this JVM, against the CLI on the same files. */
-class SparkJobsTest {
+class SparkJobsIT {
     static final String[] LOCAL = {"--master", "local[2]", "--conf", "spark.ui.enabled=false"};
     static final Set<String> BAD = Set.of("notes.jpg", "empty.png", "truncated.jpg");
 
