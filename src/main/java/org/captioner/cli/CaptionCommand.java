@@ -54,7 +54,7 @@ public final class CaptionCommand implements Callable<Integer> {
     String format;
     @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
     @Option(names = "--length-alpha", description = {"Beam length normalisation: rank by logP / length^alpha",
-            "(default: the model's recommended value, see models/README.md; 0 = raw log-probability)."}) Double lengthAlpha;
+            "(default: the model's recommended value, recorded in its config.json; 0 = raw log-probability)."}) Double lengthAlpha;
     @Option(names = "--nbest", defaultValue = "1", description = "Also list the n best captions (jsonl).") int nbest;
     @Option(names = "--sample", description = "Sample captions instead of searching.") boolean sample;
     @Option(names = "--temperature", defaultValue = "1.0", description = "With --sample: divides the log-probabilities before sampling (below 1: safer words, above 1: more varied).") double temperature;

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Score captions against human references with the coco-caption metrics",
-                "(PTB tokenizer; BLEU-1..4, ROUGE-L, CIDEr-D). METEOR and SPICE are not available (see README)."})
+                "(PTB tokenizer; BLEU-1..4, ROUGE-L, CIDEr-D). METEOR and SPICE are not available (docs/cli.md says why)."})
 public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--captions", paramLabel = "FILE", description = "Human references: COCO captions JSON, Karpathy split JSON, Flickr8k token file, or TSV/CSV (required).")
     Path refs;

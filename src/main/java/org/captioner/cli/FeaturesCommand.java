@@ -24,7 +24,7 @@ public final class FeaturesCommand implements Callable<Integer> {
     String encoder;
 
     @Option(names = "--weights", description = {"Weights file (Keras .h5, DL4J zip, or the .tflite for mobilenetv2). Default: CAPTIONER_WEIGHTS_DIR,",
-            "the cache, the pinned download, then the DL4J zoo (see README, Weights)."})
+            "the cache, the pinned download, then the DL4J zoo (docs/weights.md)."})
     Path weights;
 
     @Option(names = "--out", required = true, description = "Output folder.")

@@ -31,7 +31,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-bytes", defaultValue = "20MB", description = "Largest request body, e.g. 20MB, 512KB.") String maxBytes;
     @Option(names = "--max-pixels", defaultValue = "50M", description = "Largest image (width x height as its header declares), e.g. 50M.") String maxPixels;
     @Option(names = "--queue", defaultValue = "64", description = "Images that may wait for the network; beyond, 503.") int queue;
-    @Option(names = "--threads", defaultValue = "16", description = "HTTP worker threads.") int threads;
+    @Option(names = "--threads", defaultValue = "16", description = "Requests that decode images at once (64 more HTTP threads only read request bodies, so slow uploads cannot take these).") int threads;
     @Option(names = "--timeout-ms", defaultValue = "60000", description = "Longest a request waits for its caption.") int timeoutMs;
     @Option(names = "--token-file", description = "Require 'Authorization: Bearer <token>' on /v1 and /metrics, the token being this file's content.") Path tokenFile;
 

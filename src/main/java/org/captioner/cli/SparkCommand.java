@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
  * the classpath anyway (e.g. an IDE run with provided dependencies).
  */
 @Command(name = "spark", description = {"Caption or encode images as an Apache Spark job: spark caption|features|features-folder|bench.",
-        "Run it as ./captioner spark ... (adds Spark's jars) or spark-submit --class org.captioner.spark.SparkJobs (see README)."})
+        "Run it as ./captioner spark ... (adds Spark's jars) or spark-submit --class org.captioner.spark.SparkJobs (docs/spark.md)."})
 public final class SparkCommand implements Callable<Integer> {
     @Unmatched
     List<String> args = new ArrayList<>();          // the job and its options, passed on as they are
@@ -25,7 +25,7 @@ public final class SparkCommand implements Callable<Integer> {
             Class.forName("org.apache.spark.sql.SparkSession");
         } catch (ClassNotFoundException e) {
             System.err.println("error: Spark is not on this classpath; run './captioner spark " + String.join(" ", args)
-                    + "' (the launcher adds Spark's jars) or spark-submit with target/captioner-spark.jar (README, Scale-out on Spark)");
+                    + "' (the launcher adds Spark's jars) or spark-submit with target/captioner-spark.jar (docs/spark.md)");
             return Main.EXIT_FATAL;
         }
         return org.captioner.spark.SparkJobs.run(args.toArray(new String[0]));

@@ -48,7 +48,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", description = {"Adam learning rate (default: 4e-4; 2e-5 with --scst). With --resume: replaces the",
             "checkpoint's (which otherwise continues, decays included)."}) Double lrOption;
     @Option(names = "--scst", description = {"Self-critical sequence training: fine-tune --init on the CIDEr-D of its own sampled captions",
-            "(REINFORCE with a baseline; see README, train). The decoder and vocabulary come from --init."}) boolean scst;
+            "(REINFORCE with a baseline; see docs/training.md). The decoder and vocabulary come from --init."}) boolean scst;
     @Option(names = "--init", description = "With --scst: the cross-entropy model to start from (a model folder or a training run's --out).")
     Path init;
     @Option(names = "--scst-samples", defaultValue = "5", description = "With --scst: captions sampled per image.")
@@ -69,11 +69,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout probability before the output layer (and between stacked layers).") double dropout;
     @Option(names = "--attention-map", defaultValue = "sparsemax", converter = AttentionMapConverter.class,
             description = {"How attention scores become weights over the grid cells: sparsemax (default: zero weight for",
-                    "cells scored far below the best, focused maps) or softmax (Show, Attend and Tell's). See README, train."})
+                    "cells scored far below the best, focused maps) or softmax (Show, Attend and Tell's). See docs/training.md."})
     AttentionMap attentionMap;
     @Option(names = "--attention-lambda", defaultValue = "0", description = {"Weight of the doubly stochastic attention regulariser,",
             "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (1 is the Show-Attend-Tell",
-            "tutorial's). With fewer words than grid cells it spreads attention out; see README, train."}) double lambda;
+            "tutorial's). With fewer words than grid cells it spreads attention out; see docs/training.md."}) double lambda;
     @Option(names = "--ss-start", defaultValue = "0", description = {"Scheduled sampling: first epoch that feeds the model's own words (0 = off).",
             "Then the probability grows by --ss-step every --ss-every epochs up to --ss-max."}) int ssStart;
     @Option(names = "--ss-every", defaultValue = "5", description = "Scheduled sampling: epochs between increases.") int ssEvery;

@@ -27,7 +27,7 @@ import java.util.Map;
  *   y_t    = dropout(h^N_t) W_out + b_out -> softmax              [B,V]
  * </pre>
  * Only the first layer sees the image: the upper layers get it through h^1, as in a stacked torch.nn.GRU whose
- * input is [x; v'], and stacking then adds depth, not a second copy of the image term (see the README).
+ * input is [x; v'], and stacking then adds depth, not a second copy of the image term (docs/training.md, --layers).
  * <p>
  * Hand-written forward and backward passes (DL4J 1.0.0-M2.1 has no GRU layer, and SameDiff's unrolled graphs trained
  * at a tenth of the speed here, see {@link AttentionDecoder}): everything that does not feed the recurrence (the

@@ -55,6 +55,15 @@ public final class CaptionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CaptionServer.class);
     private static final Set<String> OPTIONS = Set.of("beam", "nbest", "sample", "temperature", "attention", "seed");
     private static final int MAX_BEAM = 20;
+    /** HTTP threads that may be reading request bodies beyond the decoding ones: what slow clients can hold. */
+    static final int BODY_READERS = 64;
+    /** The slowest average upload accepted (Jetty's minimum request data rate); slower gets 408. */
+    static final int MIN_UPLOAD_BYTES_PER_S = 1024;
+    /** The longest a connection may send nothing, mid-request or between requests. */
+    static final int IDLE_TIMEOUT_MS = 10_000;
+    private static final String REQUEST_ID = "captioner.request_id";
+    /** Request ids are this server's random tag and a counter: unique across restarts, in order within one. */
+    private static final int SESSION = new java.security.SecureRandom().nextInt();
 
     private final Captioner captioner;
     private final ServeOptions o;
@@ -63,6 +72,9 @@ public final class CaptionServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final ObjectMapper json = new ObjectMapper();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong requests = new java.util.concurrent.atomic.AtomicLong();
+    /** At most --threads requests decode images at once (the other HTTP threads only read bodies). */
+    private final java.util.concurrent.Semaphore decoding;
     private final byte[] token;
     private final boolean attentionModel;
     private volatile boolean draining;
@@ -75,6 +87,7 @@ public final class CaptionServer implements AutoCloseable {
         this.token = o.token() == null ? null : o.token().getBytes(StandardCharsets.UTF_8);
         this.attentionModel = captioner.model().config().type().attends();
         this.decoder = new ImageDecoder(ImageDecoder.DEFAULT_MAX_SIDE, o.maxPixels());
+        this.decoding = new java.util.concurrent.Semaphore(o.threads());
         this.metrics = new ServerMetrics(this::queueDepth, inFlight::get);
         this.batcher = new DynamicBatcher(captioner, o.maxBatch(), o.maxWaitMs(), o.queue(), n -> {
             metrics.batchSize.observe(n);
@@ -89,15 +102,18 @@ public final class CaptionServer implements AutoCloseable {
             cfg.jetty.multipartConfig.maxFileSize(o.maxBytes(), SizeUnit.BYTES);
             cfg.jetty.multipartConfig.maxTotalRequestSize(o.maxBytes(), SizeUnit.BYTES);
             cfg.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(o.maxBytes(), 64 * ServeOptions.MB), SizeUnit.BYTES);
-            // request workers plus what Jetty's acceptor and selectors take
-            QueuedThreadPool pool = new QueuedThreadPool(o.threads() + 4, 2);
+            // Threads that read request bodies, beyond those that decode (--threads, a semaphore below), plus what Jetty's
+            // acceptor and selectors take: slow uploads wait on cheap reading threads, not on the decoding ones.
+            QueuedThreadPool pool = new QueuedThreadPool(o.threads() + BODY_READERS + 4, 2);
             pool.setName("captioner-http");
             cfg.jetty.threadPool = pool;
             cfg.jetty.addConnector((server, http) -> {
+                // a body arriving slower than this on average is refused with 408 (Jetty checks it as the bytes come)
+                http.setMinRequestDataRate(MIN_UPLOAD_BYTES_PER_S);
                 ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(http));
                 c.setHost(o.host());
                 c.setPort(o.port());
-                c.setIdleTimeout(30_000);                             // a client that stops sending is dropped
+                c.setIdleTimeout(IDLE_TIMEOUT_MS);                    // a client that stops sending is dropped
                 return c;
             });
             cfg.staticFiles.add(s -> {
@@ -108,6 +124,8 @@ public final class CaptionServer implements AutoCloseable {
         });
         app.before(this::guard);
         app.get("/healthz", this::health);
+        app.get("/livez", ctx -> ctx.json(Map.of("status", "alive")));
+        app.get("/readyz", this::ready);
         app.get("/v1/model", ctx -> ctx.json(modelInfo()));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
         app.get("/openapi.json", ctx -> {
@@ -124,7 +142,7 @@ public final class CaptionServer implements AutoCloseable {
             default -> "http";
         }, e.getMessage())));
         app.exception(Exception.class, (e, ctx) -> {
-            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            log.error("request {}: {} {} failed", requestId(ctx), ctx.method(), ctx.path(), e);
             error(ctx, new ApiError(500, "internal", "internal error: " + e.getClass().getSimpleName()));
         });
         app.error(404, ctx -> {
@@ -195,6 +213,10 @@ public final class CaptionServer implements AutoCloseable {
     // ------------------------------------------------------------------ handlers
 
     private void guard(Context ctx) {
+        String id = String.format(Locale.ROOT, "%08x-%d", SESSION, requests.incrementAndGet());
+        ctx.attribute(REQUEST_ID, id);
+        ctx.header("X-Request-Id", id);
+        if (ctx.path().equals("/livez")) return;                       // alive while draining too
         if (draining) {
             ctx.header("Retry-After", "5").header("Connection", "close");
             throw new ApiError(503, "shutting_down", "the server is shutting down");
@@ -208,6 +230,13 @@ public final class CaptionServer implements AutoCloseable {
                 throw new ApiError(401, "unauthorized", h == null ? "missing Authorization: Bearer <token>" : "wrong token");
             }
         }
+    }
+
+    /** Ready for traffic: the model is loaded (it is, once the server listens), not draining, and the queue not full. */
+    private void ready(Context ctx) {
+        int depth = batcher.queueDepth();
+        if (depth >= o.queue()) throw new ApiError(503, "queue_full", "the queue is full (" + depth + " images waiting)", 1);
+        health(ctx);
     }
 
     private void health(Context ctx) {
@@ -258,8 +287,8 @@ public final class CaptionServer implements AutoCloseable {
             List<UploadedFile> files;
             try {
                 files = ctx.uploadedFiles("image");                  // parses the whole form (its fields are options)
-            } catch (IllegalStateException e) {                      // Jetty's multipart parser stops at the size limit
-                throw tooLarge(-1);
+            } catch (Exception e) {                                  // Javalin (Kotlin) throws the parser's IOException unchecked
+                throw bodyError(e, true);
             }
             if (files.isEmpty()) throw new ApiError(400, "bad_request", "the multipart form has no field named 'image'");
             if (files.size() > o.queue()) throw new ApiError(413, "too_many_images", files.size() + " images in one request; at most " + o.queue());
@@ -273,23 +302,23 @@ public final class CaptionServer implements AutoCloseable {
                 throw new ApiError(415, "unsupported_media_type", "send the image itself as the body (image/jpeg, image/png, ...) "
                         + "or as a multipart/form-data field named 'image', not " + type);
             }
-            byte[] body = readBounded(ctx.req().getInputStream());
+            byte[] body;
+            try {
+                body = readBounded(ctx.req().getInputStream());
+            } catch (IOException | RuntimeException e) {
+                throw bodyError(e, false);
+            }
             if (body.length == 0) throw new ApiError(400, "bad_request", "empty body: send an image");
             images.add(new Named(null, body));
         }
         Request r = options(ctx, multipart);
         // decode every image before any is queued, so a request's errors come before its network time
         List<Object> results = new ArrayList<>();                         // per image: float[] pixels or ApiError
-        for (Named n : images) {
-            try {
-                BufferedImage img = decoder.decode(n.bytes());
-                results.add(captioner.preprocessor().toChw(img));
-            } catch (ImageTooLargeException e) {
-                results.add(new ApiError(413, "too_many_pixels", e.getMessage()));
-            } catch (ImageLoadException e) {
-                boolean unknown = e.getMessage().startsWith("not a recognised image format");
-                results.add(new ApiError(unknown ? 415 : 422, unknown ? "not_an_image" : "corrupt_image", e.getMessage()));
-            }
+        decoding.acquireUninterruptibly();
+        try {
+            decodeAll(images, results);
+        } finally {
+            decoding.release();
         }
         if (!multipart && results.get(0) instanceof ApiError e) throw e;
         List<CompletableFuture<Caption>> futures = new ArrayList<>();
@@ -306,7 +335,7 @@ public final class CaptionServer implements AutoCloseable {
             if (multipart) m.put("image", images.get(i).name());
             if (results.get(i) instanceof ApiError e) {
                 metrics.errors.labelValues(e.kind).inc();
-                m.put("error", errorBody(e));
+                m.put("error", errorBody(e, ctx));
             } else {
                 CaptionJson.fields(m, await(futures.get(i), deadline), r.decode().nbest() > 1, r.attention());
                 metrics.images.inc();
@@ -314,6 +343,21 @@ public final class CaptionServer implements AutoCloseable {
             answer.add(m);
         }
         ctx.json(multipart ? answer : answer.get(0));
+    }
+
+    /** Decodes each image to the encoder's input, or to the error answered for it. */
+    private void decodeAll(List<Named> images, List<Object> results) {
+        for (Named n : images) {
+            try {
+                BufferedImage img = decoder.decode(n.bytes());
+                results.add(captioner.preprocessor().toChw(img));
+            } catch (ImageTooLargeException e) {
+                results.add(new ApiError(413, "too_many_pixels", e.getMessage()));
+            } catch (ImageLoadException e) {
+                boolean unknown = e.getMessage().startsWith("not a recognised image format");
+                results.add(new ApiError(unknown ? 415 : 422, unknown ? "not_an_image" : "corrupt_image", e.getMessage()));
+            }
+        }
     }
 
     private Caption await(CompletableFuture<Caption> f, long deadline) {
@@ -413,25 +457,60 @@ public final class CaptionServer implements AutoCloseable {
                 + "at most " + o.maxBytes() + " bytes (--max-bytes)");
     }
 
-    private static Map<String, Object> errorBody(ApiError e) {
+    /**
+     * What went wrong while the body was read: too slow (Jetty's minimum data rate) or stalled (the idle timeout): 408;
+     * over the size limit: 413; a multipart form that does not parse: 400 with the parser's reason.
+     */
+    private ApiError bodyError(Throwable e, boolean multipart) {
+        if (e instanceof ApiError a) return a;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.eclipse.jetty.http.BadMessageException b && b.getCode() == 408
+                    || t instanceof TimeoutException || t instanceof java.net.SocketTimeoutException) {
+                return new ApiError(408, "request_timeout", "the request body came too slowly (at least " + MIN_UPLOAD_BYTES_PER_S
+                        + " bytes/s, no pause over " + IDLE_TIMEOUT_MS / 1000 + " s)");
+            }
+            if (t instanceof org.eclipse.jetty.http.BadMessageException b && b.getCode() == 413
+                    || t.getMessage() != null && t.getMessage().contains("exceeds max")) {
+                return tooLarge(-1);
+            }
+        }
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new ApiError(400, multipart ? "bad_multipart" : "bad_request",
+                (multipart ? "the multipart form could not be read: " : "the body could not be read: ") + reason);
+    }
+
+    private Map<String, Object> errorBody(ApiError e, Context ctx) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", e.status);
         m.put("kind", e.kind);
         m.put("message", e.getMessage());
+        m.put("request_id", requestId(ctx));
         return m;
+    }
+
+    private static String requestId(Context ctx) {
+        Object id = ctx.attribute(REQUEST_ID);
+        return id == null ? "-" : id.toString();
     }
 
     private void error(Context ctx, ApiError e) {
         metrics.errors.labelValues(e.kind).inc();
+        if (e.status == 503 && e.retryAfterSeconds == null && ctx.res().getHeader("Retry-After") == null) {
+            ctx.header("Retry-After", "1");                             // every 503 says when to come back
+        }
         if (e.retryAfterSeconds != null) ctx.header("Retry-After", String.valueOf(e.retryAfterSeconds));
-        if (e.status == 413) ctx.header("Connection", "close");            // the rest of the body is not read
-        ctx.status(e.status).json(Map.of("error", errorBody(e)));
+        if (e.status == 413 || e.status == 408 || e.status == 400 && e.kind.equals("bad_multipart")) {
+            ctx.header("Connection", "close");                          // the rest of the body is not read
+        }
+        if (e.status >= 500) log.warn("request {}: {} {} -> {} {}: {}", requestId(ctx), ctx.method(), ctx.path(), e.status, e.kind, e.getMessage());
+        else log.info("request {}: {} {} -> {} {}: {}", requestId(ctx), ctx.method(), ctx.path(), e.status, e.kind, e.getMessage());
+        ctx.status(e.status).json(Map.of("error", errorBody(e, ctx)));
     }
 
     private static String endpoint(Context ctx) {
         String p = ctx.path();
         return switch (p) {
-            case "/v1/captions", "/v1/model", "/healthz", "/metrics", "/openapi.json" -> p;
+            case "/v1/captions", "/v1/model", "/healthz", "/livez", "/readyz", "/metrics", "/openapi.json" -> p;
             default -> "static";                                     // bounded label values, whatever paths clients try
         };
     }

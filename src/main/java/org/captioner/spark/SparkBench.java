@@ -73,7 +73,7 @@ final class SparkBench implements Callable<Integer> {
         if (cluster) {
             Path jar = Path.of("target/captioner-spark.jar"), home = Path.of("target/spark-home");
             if (!Files.isRegularFile(jar) || !Files.isDirectory(home.resolve("jars"))) {
-                throw new IOException("--cluster needs target/captioner-spark.jar and target/spark-home/jars (see README, Scale-out on Spark)");
+                throw new IOException("--cluster needs target/captioner-spark.jar and target/spark-home/jars (see docs/spark.md)");
             }
             try (StandaloneCluster c = new StandaloneCluster(home, w.resolve("cluster"), 2, "8g")) {
                 List<String> args = new ArrayList<>(List.of("caption", images.toAbsolutePath().toUri().toString(), "--out",

@@ -152,13 +152,13 @@ class ReadmeExamplesIT {
                 } else if (cmd.contains("/v1/captions")) {
                     assertEquals(2, n.get("nbest").size(), out);
                     assertEquals("[7,7]", n.get("attention").get("grid").toString(), "the default model attends over 7 x 7 cells");
-                } else if (cmd.contains("/healthz")) {
+                } else if (cmd.contains("/healthz") || cmd.contains("/readyz")) {
                     assertEquals("ready", n.get("status").asText());
                 } else if (cmd.contains("/v1/model")) {
                     assertEquals("attention", n.get("decoder").asText());
                 }
             }
-            assertEquals(5, curls, "the five curl examples of docs/serve.md ran");
+            assertEquals(6, curls, "the six curl examples of docs/serve.md ran");
             var page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://127.0.0.1:" + port + "/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             assertEquals(200, page.statusCode());
