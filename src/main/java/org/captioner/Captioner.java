@@ -19,7 +19,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +34,8 @@ import java.util.List;
  * Pre-processing (decode, resize, normalise) is kept apart from the networks, as in DJL's predictors. The
  * encoder weights are found as for the CLI ({@code CAPTIONER_WEIGHTS_DIR}, the DL4J zoo, or {@link Builder#weights})
  * and must be the ones the model was trained with (checked by SHA-256). Safe for concurrent callers: network
- * calls are serialised, image decoding is not.
+ * calls are serialised, image decoding is not. {@link #close()} frees the networks' native memory; a closed
+ * Captioner refuses every call with {@link IllegalStateException}.
  */
 public final class Captioner implements AutoCloseable {
     public static final String MODEL_PROPERTY = "captioner.model", MODEL_ENV = "CAPTIONER_MODEL";
@@ -48,11 +48,17 @@ public final class Captioner implements AutoCloseable {
     private final CaptionSearch search;
     private DynamicBatcher batcher;               // for asyncCaption, created on first use
     private final Object batcherLock = new Object();
+    private final int batchSize, batchWaitMs, queueCapacity;
+    private boolean closing;                       // under batcherLock: no new asynchronous work
+    private boolean closed;                        // under this: the networks are freed
 
-    private Captioner(ModelBundle model, ImageEncoder encoder, DecodeOptions options) {
+    private Captioner(ModelBundle model, ImageEncoder encoder, DecodeOptions options, int batchSize, int batchWaitMs, int queueCapacity) {
         this.model = model;
         this.encoder = encoder;
         this.options = options;
+        this.batchSize = batchSize;
+        this.batchWaitMs = batchWaitMs;
+        this.queueCapacity = queueCapacity;
         this.preprocessor = encoder.type().preprocessor();
         this.search = new CaptionSearch(model.decoder(), model.vocabulary());
     }
@@ -67,32 +73,24 @@ public final class Captioner implements AutoCloseable {
 
     /** The bundled default model (see {@link #defaultModel()}). */
     public static Captioner loadDefault() throws IOException {
-        return builder().build(defaultModel());
+        return builder().buildDefault();
     }
 
     /**
      * Where the default model is: {@code -Dcaptioner.model}, else {@code CAPTIONER_MODEL}, else {@code models/default}
-     * under the working directory or under the Captioner checkout these classes were loaded from.
+     * under the working directory (a checkout), else the model bundled in Captioner's jar (copied once into the
+     * cache, see {@link ModelSource}), so that it loads from any working directory.
      */
     public static Path defaultModel() throws IOException {
         String p = System.getProperty(MODEL_PROPERTY);
         if (p == null || p.isBlank()) p = System.getenv(MODEL_ENV);
         if (p != null && !p.isBlank()) return Path.of(p);
-        List<Path> tried = new ArrayList<>();
         Path cwd = Path.of("models", "default").toAbsolutePath();
-        tried.add(cwd);
         if (Files.isDirectory(cwd)) return cwd;
-        try {
-            Path code = Path.of(Captioner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            for (Path d = code; d != null; d = d.getParent()) {
-                Path m = d.resolve("models").resolve("default");
-                if (Files.isDirectory(m)) return m;
-            }
-            tried.add(code.resolve("../../models/default").normalize());
-        } catch (URISyntaxException | RuntimeException ignored) {
-            // no code source: nothing more to try
-        }
-        throw new IOException("no default model found (looked in " + tried + "); pass --model or set " + MODEL_ENV);
+        java.net.URI bundled = ModelSource.bundledUri();
+        if (bundled != null) return ModelSource.materialize(bundled.toURL());
+        throw new IOException("no default model found (looked in " + cwd + " and for the classpath resource " + ModelSource.BUNDLED
+                + "); pass --model or set " + MODEL_ENV);
     }
 
     public ModelBundle model() {
@@ -142,6 +140,7 @@ public final class Captioner implements AutoCloseable {
         EncodedBatch enc;
         List<List<Hypothesis>> hyps;
         synchronized (this) {
+            if (closed) throw new IllegalStateException("this Captioner is closed");
             enc = encoder.encode(images);
             INDArray grids = model.config().type().attends() ? enc.grid() : null;
             hyps = search.generate(enc.vectors(), grids, decodeOptions);
@@ -162,16 +161,23 @@ public final class Captioner implements AutoCloseable {
     }
 
     /**
-     * Captions one image in a batch shared with other concurrent callers (a {@link DynamicBatcher} of up to 16 images
-     * gathered for up to 10 ms, created on first use): for services that caption many requests at once.
+     * Captions one image in a batch shared with other concurrent callers (a {@link DynamicBatcher}, created on first
+     * use, of up to {@link Builder#batching} images gathered for a few milliseconds): for services that caption many
+     * requests at once. When its queue is full the future fails at once with a
+     * {@link java.util.concurrent.RejectedExecutionException}.
      */
     public java.util.concurrent.CompletableFuture<Caption> asyncCaption(BufferedImage image) {
         DynamicBatcher b;
         synchronized (batcherLock) {                  // not the network lock: callers must queue while a batch runs
-            if (batcher == null) batcher = new DynamicBatcher(this, 16, 10, 256, null);
+            if (closing) throw new IllegalStateException("this Captioner is closed");
+            if (batcher == null) batcher = new DynamicBatcher(this, batchSize, batchWaitMs, queueCapacity, null);
             b = batcher;
         }
-        return b.submit(preprocessor.toChw(ImageDecoder.toRgb(image)), options);
+        try {
+            return b.submit(preprocessor.toChw(ImageDecoder.toRgb(image)), options);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
     }
 
     public ImageDecoder imageDecoder() {
@@ -186,15 +192,25 @@ public final class Captioner implements AutoCloseable {
         return options;
     }
 
-    /** Finishes the shared batch of {@link #asyncCaption} callers, if any. Networks hold off-heap arrays that ND4J frees with the objects. */
+    /**
+     * Finishes the batch {@link #asyncCaption} callers share, if any, then frees the networks' native memory (their
+     * parameters live off the Java heap). Later calls fail with {@link IllegalStateException}; closing twice is harmless.
+     */
     @Override
     public void close() {
         DynamicBatcher b;
         synchronized (batcherLock) {
+            closing = true;
             b = batcher;
             batcher = null;
         }
         if (b != null) b.close();
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            encoder.close();
+            model.decoder().close();
+        }
     }
 
     /** Options: beam width, n-best, sampling, maximum length, encoder weights. */
@@ -205,6 +221,7 @@ public final class Captioner implements AutoCloseable {
         private Double lengthAlpha;                    // null: the model's recommended value
         private long seed = 42;
         private Path weights;
+        private int batchSize = 16, batchWaitMs = 10, queueCapacity = 256;
 
         public Builder beam(int k) {
             this.beam = k;
@@ -234,6 +251,20 @@ public final class Captioner implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How {@link #asyncCaption} callers share batches: at most {@code maxBatch} images per network call, gathered
+         * for up to {@code maxWaitMs}, and at most {@code queue} images waiting (more fail at once). Defaults 16, 10, 256.
+         */
+        public Builder batching(int maxBatch, int maxWaitMs, int queue) {
+            if (maxBatch < 1 || maxBatch > 256) throw new IllegalArgumentException("maxBatch must be in [1, 256], got " + maxBatch);
+            if (maxWaitMs < 0 || maxWaitMs > 10_000) throw new IllegalArgumentException("maxWaitMs must be in [0, 10000], got " + maxWaitMs);
+            if (queue < 1) throw new IllegalArgumentException("queue must be >= 1, got " + queue);
+            this.batchSize = maxBatch;
+            this.batchWaitMs = maxWaitMs;
+            this.queueCapacity = queue;
+            return this;
+        }
+
         /** Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, the cache, the pinned download, then the DL4J zoo). */
         public Builder weights(Path file) {
             this.weights = file;
@@ -251,6 +282,19 @@ public final class Captioner implements AutoCloseable {
                     ? ". The right file is " + type.pinned.url() + " (fetched by itself when no other weights are configured)" : "";
         }
 
+        /** The bundled default model ({@link #defaultModel()}). */
+        public Captioner buildDefault() throws IOException {
+            return build(defaultModel());
+        }
+
+        /**
+         * A model folder behind a URL: {@code file:} as it is; a folder inside a jar ({@code jar:file:...!/dir/}) or
+         * on an HTTP server is copied once into the cache ({@link ModelSource}) and checked as any bundle.
+         */
+        public Captioner build(java.net.URL modelFolder) throws IOException {
+            return build(ModelSource.materialize(modelFolder));
+        }
+
         public Captioner build(Path modelDir) throws IOException {
             ModelBundle m = ModelBundle.load(modelDir);
             DecodeOptions o = decodeOptions(m);
@@ -260,7 +304,7 @@ public final class Captioner implements AutoCloseable {
                         + m.encoderWeightsSha256() + ", but the weights found (" + enc.weightsSource() + ") have " + enc.weightsSha256()
                         + pinnedHint(enc.type(), m.encoderWeightsSha256()));
             }
-            return new Captioner(m, enc, o);
+            return new Captioner(m, enc, o, batchSize, batchWaitMs, queueCapacity);
         }
     }
 }

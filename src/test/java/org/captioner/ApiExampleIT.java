@@ -74,8 +74,8 @@ class ApiExampleIT {
         try (Stream<Path> s = Files.list(coco)) {
             photos = s.filter(p -> p.toString().endsWith(".jpg")).sorted().limit(3).toList();
         }
-        StringBuilder args = new StringBuilder(ROOT.resolve("models/default").toString());
-        photos.forEach(p -> args.append(' ').append(p));
+        // the program loads the model bundled in the jar: the user's project is not beside a checkout
+        String args = String.join(" ", photos.stream().map(Path::toString).toList());
         String out = mvn(user, Path.of(weights.getParent().toString()), "compile", "exec:java",
                 "-Dexec.mainClass=example.CaptionPhotos", "-Dexec.args=" + args);
         // Maven's own lines and colour codes aside, stdout is the program's
@@ -87,6 +87,17 @@ class ApiExampleIT {
         int words = lines.get(0).replaceAll(" {2}\\(log p .*", "").split(" ").length;
         assertEquals("  attention: " + (words + 1) + " maps of 49 cells", lines.get(3), "one map per word and <end>");
         assertEquals(lines.get(0).replaceAll(" {2}\\(log p .*", ""), lines.get(4), "the same photo gets the same caption");
+        try (Stream<Path> copies = Files.list(user.resolve("model-cache"))) {
+            assertTrue(Files.isRegularFile(copies.findFirst().orElseThrow().resolve("decoder.zip")), "the bundled model came out of the jar");
+        }
+
+        // 3. what the user's project receives: the library, not the CLI's parser, the HTTP server, Spark or CoreNLP
+        mvn(user, "dependency:list", "-DincludeScope=runtime", "-DoutputFile=" + user.resolve("deps.txt"));
+        String deps = Files.readString(user.resolve("deps.txt"));
+        assertTrue(deps.contains("org.captioner:captioner:jar") && deps.contains("org.nd4j:nd4j-native"), deps);
+        for (String absent : new String[] {"info.picocli", "io.javalin", "org.eclipse.jetty", "io.prometheus", "org.apache.spark", "stanford-corenlp"}) {
+            assertFalse(deps.contains(absent), absent + " reached the user's runtime classpath:\n" + deps);
+        }
     }
 
     private static void jar(Path classes, Path jar) throws IOException {
@@ -108,7 +119,10 @@ class ApiExampleIT {
         cmd.addAll(List.of(goals));
         Path err = Files.createTempFile("mvn", ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile());
-        if (weightsDir != null) pb.environment().put("CAPTIONER_WEIGHTS_DIR", weightsDir.toString());
+        if (weightsDir != null) {
+            pb.environment().put("CAPTIONER_WEIGHTS_DIR", weightsDir.toString());
+            pb.environment().put("CAPTIONER_MODEL_CACHE", dir.resolve("model-cache").toString());   // not the user's home
+        }
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);  // the program's stdout
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "mvn timed out");

@@ -38,6 +38,11 @@ public final class GraphEncoder implements ImageEncoder {
     }
 
     @Override
+    public void close() {
+        graph.close();
+    }
+
+    @Override
     public EncoderType type() {
         return type;
     }

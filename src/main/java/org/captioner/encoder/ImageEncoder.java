@@ -19,4 +19,8 @@ public interface ImageEncoder {
      * @param images [B, 3, H, W] float, as {@code type().preprocessor()} makes them (see {@link org.captioner.image.ImagePreprocessor})
      */
     EncodedBatch encode(INDArray images);
+
+    /** Frees the network's native memory; the encoder is unusable afterwards. */
+    default void close() {
+    }
 }

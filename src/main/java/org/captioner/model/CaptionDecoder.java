@@ -49,4 +49,8 @@ public interface CaptionDecoder {
     void save(Path file, boolean withUpdater) throws IOException;
 
     long parameterCount();
+
+    /** Frees the parameters' native memory (and the optimizer's); the decoder is unusable afterwards. */
+    default void close() {
+    }
 }

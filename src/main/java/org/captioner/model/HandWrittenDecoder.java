@@ -73,6 +73,11 @@ abstract class HandWrittenDecoder implements CaptionDecoder {
         return params.count();
     }
 
+    @Override
+    public void close() {
+        params.close();
+    }
+
     /** Checkpoints ({@code withUpdater}) keep float32 parameters and the Adam state; bundles float16 ({@link ParameterSet#save}). */
     @Override
     public synchronized void save(Path file, boolean withUpdater) throws IOException {

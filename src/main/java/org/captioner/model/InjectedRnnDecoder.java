@@ -150,6 +150,11 @@ public final class InjectedRnnDecoder implements CaptionDecoder {
         return config;
     }
 
+    @Override
+    public void close() {
+        graph.close();
+    }
+
     ComputationGraph graph() {
         return graph;
     }

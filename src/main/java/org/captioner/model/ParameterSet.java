@@ -50,6 +50,14 @@ final class ParameterSet {
     }
 
     /** Test hook and gradient checks: the arrays themselves, in {@link #names} order. */
+    /** Frees the parameters' and the Adam state's native buffers. */
+    void close() {
+        for (INDArray a : params.values()) if (a.closeable()) a.close();
+        for (INDArray a : adamState.values()) if (a.closeable()) a.close();
+        params.clear();
+        adamState.clear();
+    }
+
     Map<String, INDArray> all() {
         return params;
     }

@@ -26,6 +26,14 @@ public final class Hashing {
         }
     }
 
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static long adler32(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             Adler32 a = new Adler32();
