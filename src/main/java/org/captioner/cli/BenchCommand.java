@@ -106,7 +106,7 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Options.positive(spec, "--count", count);
-            Options.positive(spec, "--beam", beam);
+            Options.decoding(spec, beam, 1, false, 1.0, 0, null);
             NativeSetup.init();
             List<Path> files = org.captioner.image.ImageFiles.collect(List.of(images), false).stream()
                     .map(org.captioner.image.ImageFiles.Input::file).limit(count + 5L).toList();
@@ -236,7 +236,7 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Options.positive(spec, "--beam", beam);
+            Options.decoding(spec, beam, 1, false, 1.0, 0, lengthAlpha);
             Options.positive(spec, "--positions", positions);
             NativeSetup.init();
             var m = org.captioner.model.ModelBundle.load(model);

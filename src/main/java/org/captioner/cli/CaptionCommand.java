@@ -78,14 +78,9 @@ public final class CaptionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.positive(spec, "--beam", beam);
-        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
-        Options.positive(spec, "--nbest", nbest);
+        Options.decoding(spec, beam, nbest, sample, temperature, topK, lengthAlpha);
         Options.positive(spec, "--threads", threads);
         Options.positive(spec, "--batch", batch);
-        Options.range(spec, "--temperature", temperature, 1e-3, 100);
-        if (topK < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be >= 0");
-        if (!sample && nbest > beam) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--nbest cannot exceed --beam");
         if (!List.of("jsonl", "csv", "coco").contains(format)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format must be jsonl, csv or coco");
         }

@@ -69,9 +69,8 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.positive(spec, "--beam", beam);
+        Options.decoding(spec, beam, 1, false, 1.0, 0, lengthAlpha);
         Options.positive(spec, "--batch", batch);
-        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
         if (tuneAlphas != null) {
             if (captions == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--tune-length-alpha needs --captions (and --split)");
             for (double a : tuneAlphas) Options.range(spec, "--tune-length-alpha", a, 0, 2);

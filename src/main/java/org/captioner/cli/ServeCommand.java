@@ -40,8 +40,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.positive(spec, "--beam", beam);
-        if (lengthAlpha != null) Options.range(spec, "--length-alpha", lengthAlpha, 0, 2);
+        Options.decoding(spec, beam, 1, false, 1.0, 0, lengthAlpha);
         String token = null;
         if (tokenFile != null) {
             if (!Files.isReadable(tokenFile)) throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile + " cannot be read");

@@ -15,13 +15,28 @@ package org.captioner.decode;
  */
 public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sample, double temperature, int topK,
                             int maxLength, boolean allowUnk, long seed) {
+    /** The widest beam any front end accepts (the CLI, the API, serve, Spark): wider ones only cost time here. */
+    public static final int MAX_BEAM = 20;
+
     public DecodeOptions {
-        if (beam < 1) throw new IllegalArgumentException("beam must be >= 1, got " + beam);
-        if (nbest < 1 || nbest > beam && !sample) throw new IllegalArgumentException("nbest must be between 1 and the beam width (" + beam + "), got " + nbest);
-        if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
-        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
+        check(beam, nbest, sample, temperature, topK, lengthAlpha);
         if (maxLength < 1 || maxLength > 100) throw new IllegalArgumentException("max length must be in [1, 100], got " + maxLength);
-        if (lengthAlpha < 0 || lengthAlpha > 2) throw new IllegalArgumentException("length alpha must be in [0, 2], got " + lengthAlpha);
+    }
+
+    /**
+     * The one check of what a user asks for, whichever front end asked: each refuses an {@link IllegalArgumentException}
+     * from here in its own way (a usage error, a 400). {@code lengthAlpha} may be null (the model's value).
+     */
+    public static void check(int beam, int nbest, boolean sample, double temperature, int topK, Double lengthAlpha) {
+        if (beam < 1 || beam > MAX_BEAM) throw new IllegalArgumentException("beam must be in [1, " + MAX_BEAM + "], got " + beam);
+        if (nbest < 1) throw new IllegalArgumentException("nbest must be >= 1, got " + nbest);
+        if (!sample && nbest > beam) throw new IllegalArgumentException("nbest (" + nbest + ") cannot exceed beam (" + beam + ")");
+        if (sample && nbest > 1) throw new IllegalArgumentException("nbest needs beam search: sampling gives one caption");
+        if (!(temperature >= 1e-3 && temperature <= 100)) throw new IllegalArgumentException("temperature must be in [0.001, 100], got " + temperature);
+        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
+        if (lengthAlpha != null && !(lengthAlpha >= 0 && lengthAlpha <= 2)) {
+            throw new IllegalArgumentException("length alpha must be in [0, 2], got " + lengthAlpha);
+        }
     }
 
     public static DecodeOptions beam(int k) {

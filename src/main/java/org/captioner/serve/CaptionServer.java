@@ -54,7 +54,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class CaptionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CaptionServer.class);
     private static final Set<String> OPTIONS = Set.of("beam", "nbest", "sample", "temperature", "attention", "seed");
-    private static final int MAX_BEAM = 20;
     /** HTTP threads that may be reading request bodies beyond the decoding ones: what slow clients can hold. */
     static final int BODY_READERS = 64;
     /** The slowest average upload accepted (Jetty's minimum request data rate); slower gets 408. */
@@ -387,14 +386,17 @@ public final class CaptionServer implements AutoCloseable {
             if (!OPTIONS.contains(k)) throw new ApiError(400, "bad_option", "unknown option '" + k + "'; known: " + new java.util.TreeSet<>(OPTIONS));
         }
         DecodeOptions d = captioner.options();
-        int beam = intOption(ctx, multipart, "beam", d.beam(), 1, MAX_BEAM);
-        int nbest = intOption(ctx, multipart, "nbest", 1, 1, MAX_BEAM);
+        int beam = intOption(ctx, multipart, "beam", d.beam(), 1, DecodeOptions.MAX_BEAM);
+        int nbest = intOption(ctx, multipart, "nbest", 1, 1, DecodeOptions.MAX_BEAM);
         boolean sample = boolOption(ctx, multipart, "sample", d.sample());
         double temperature = doubleOption(ctx, multipart, "temperature", d.temperature(), 1e-3, 100);
         long seed = intOption(ctx, multipart, "seed", (int) d.seed(), 0, Integer.MAX_VALUE);
         boolean attention = boolOption(ctx, multipart, "attention", false);
-        if (!sample && nbest > beam) throw new ApiError(400, "bad_option", "nbest (" + nbest + ") cannot exceed beam (" + beam + ")");
-        if (sample && nbest > 1) throw new ApiError(400, "bad_option", "nbest needs beam search, not sampling");
+        try {
+            DecodeOptions.check(beam, nbest, sample, temperature, d.topK(), null);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(400, "bad_option", e.getMessage());
+        }
         DecodeOptions opts = new DecodeOptions(sample ? 1 : beam, nbest, d.lengthAlpha(), sample, temperature, d.topK(), d.maxLength(), d.allowUnk(), seed);
         return new Request(opts, attention && attentionModel);
     }

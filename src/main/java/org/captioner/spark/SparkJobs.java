@@ -146,11 +146,9 @@ public final class SparkJobs implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            check(spec, "--beam", beam, 1, 100);
-            check(spec, "--nbest", nbest, 1, beam);
+            org.captioner.cli.Options.decoding(spec, beam, nbest, false, 1.0, 0, lengthAlpha);
             check(spec, "--batch", images.batch, 1, 1024);
             check(spec, "--threads", images.threads, 1, 64);
-            if (lengthAlpha != null && (lengthAlpha < 0 || lengthAlpha > 2)) throw new CommandLine.ParameterException(spec.commandLine(), "--length-alpha must be in [0, 2]");
             String fmt = common.format(spec);
             // everything that can be checked on the driver is checked before any executor starts
             Path modelDir = model != null ? model : Captioner.defaultModel();
