@@ -77,7 +77,7 @@ final class FeatureFolders {
         if (!withGrid) Files.deleteIfExists(to.resolve(FeatureExtractor.GRID));
         err.printf("features-folder: %d images, %d errors -> %s%n", written, failed, to);
         err.flush();
-        return failed > 0 ? SparkJobs.EXIT_PARTIAL : SparkJobs.EXIT_OK;
+        return failed > 0 ? org.captioner.cli.Main.EXIT_PARTIAL : org.captioner.cli.Main.EXIT_OK;
     }
 
     static String name(String image, String root) {

@@ -11,6 +11,7 @@ import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.WeightsLocator;
 import org.captioner.model.ModelBundle;
 import org.captioner.util.Hashing;
+import org.captioner.cli.Main;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,7 +44,6 @@ import static org.apache.spark.sql.functions.col;
                 "Under spark-submit the master and resources come from spark-submit; with ./captioner spark, from --master and --conf."},
         subcommands = {SparkJobs.CaptionJob.class, SparkJobs.FeaturesJob.class, SparkJobs.FeaturesFolder.class, SparkBench.class})
 public final class SparkJobs implements Runnable {
-    public static final int EXIT_OK = 0, EXIT_PARTIAL = 1, EXIT_FATAL = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -69,7 +69,7 @@ public final class SparkJobs implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             org.slf4j.LoggerFactory.getLogger(SparkJobs.class).debug("stack trace", ex);
-            return EXIT_FATAL;
+            return Main.EXIT_FATAL;
         });
         return cl.execute(args);
     }
@@ -376,8 +376,8 @@ public final class SparkJobs implements Runnable {
         System.err.printf("%s %d images, %d failed in %.1f s (%.1f images/s) -> %s%n", verb, rows - failed, failed, secs, rows / Math.max(secs, 1e-9), common.out);
         if (rows == 0) {
             System.err.println("error: no images found in the inputs");
-            return EXIT_FATAL;
+            return Main.EXIT_FATAL;
         }
-        return failed > 0 ? EXIT_PARTIAL : EXIT_OK;
+        return failed > 0 ? Main.EXIT_PARTIAL : Main.EXIT_OK;
     }
 }

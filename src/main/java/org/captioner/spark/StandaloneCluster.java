@@ -18,15 +18,21 @@ import java.util.concurrent.TimeUnit;
  * For the cluster tests and the cluster benchmark; a real cluster is started by its own scripts.
  */
 public final class StandaloneCluster implements AutoCloseable {
-    /** Spark's Java 17 module openings (its JavaModuleOptions), for the JVMs started here; SparkContext adds them to executors. */
-    public static final List<String> JAVA17_OPTIONS = List.of("-XX:+IgnoreUnrecognizedVMOptions", "-Djdk.reflect.useDirectMethodHandle=false",
-            "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-            "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-            "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED", "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
-            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
-            "--add-opens=java.base/sun.security.action=ALL-UNNAMED", "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED");
+    /**
+     * Spark's Java 17 module openings (its JavaModuleOptions), for the JVMs started here (SparkContext adds them to
+     * executors): the resource {@code java17-options}, the argument file ./captioner and the test JVMs use too.
+     */
+    public static final List<String> JAVA17_OPTIONS = java17Options();
+
+    private static List<String> java17Options() {
+        try (var in = StandaloneCluster.class.getResourceAsStream("java17-options")) {
+            if (in == null) throw new IllegalStateException("the resource org/captioner/spark/java17-options is missing");
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).lines().map(String::strip)
+                    .filter(l -> !l.isEmpty()).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private final Path sparkHome;
     private final Path dir;

@@ -51,7 +51,7 @@ class SparkClusterIT {
             boolean done = submit.waitFor(8, TimeUnit.MINUTES);
             String output = Files.readString(log);
             assertTrue(done, "the job did not finish in 8 minutes:\n" + tail(output));
-            assertEquals(SparkJobs.EXIT_PARTIAL, submit.exitValue(), "exit 1 (bad files), not a failed job:\n" + tail(output));
+            assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, submit.exitValue(), "exit 1 (bad files), not a failed job:\n" + tail(output));
             assertTrue(output.contains("ExecutorLostFailure") || output.contains("exited"), "an executor was lost:\n" + tail(output));
             long executorsStarted;
             try (Stream<Path> s = Files.walk(cluster.workDir())) {

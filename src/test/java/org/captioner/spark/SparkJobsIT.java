@@ -54,7 +54,7 @@ class SparkJobsIT {
         Path out = dir.resolve("spark-json");
         int code = SparkJobs.run(args("caption", images.toString(), "--model", model.toString(), "--weights", weights.toString(),
                 "--nbest", "2", "--attention", "--batch", "2", "--out", out.toString(), "--format", "json"));
-        assertEquals(SparkJobs.EXIT_PARTIAL, code, "bad files make the exit code 1, as the CLI's");
+        assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, code, "bad files make the exit code 1, as the CLI's");
         Path cli = dir.resolve("cli.jsonl");
         assertEquals(Main.EXIT_PARTIAL, Main.commandLine().execute("caption", images.toString(), "--model", model.toString(), "--weights",
                 weights.toString(), "--nbest", "2", "--attention", "--out", cli.toString(), "--no-progress"));
@@ -85,7 +85,7 @@ class SparkJobsIT {
     @Test
     void parquetOutputReadsBackWithSparkAndRecursiveFindsSubFolders() throws Exception {
         Path out = dir.resolve("spark-parquet");
-        assertEquals(SparkJobs.EXIT_PARTIAL, SparkJobs.run(args("caption", images.toString(), "--recursive", "--model", model.toString(),
+        assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, SparkJobs.run(args("caption", images.toString(), "--recursive", "--model", model.toString(),
                 "--weights", weights.toString(), "--out", out.toString())));
         SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
         try {
@@ -98,7 +98,7 @@ class SparkJobsIT {
             spark.stop();
         }
         // an existing output is refused unless --overwrite
-        assertEquals(SparkJobs.EXIT_FATAL, SparkJobs.run(args("caption", images.toString(), "--model", model.toString(),
+        assertEquals(org.captioner.cli.Main.EXIT_FATAL, SparkJobs.run(args("caption", images.toString(), "--model", model.toString(),
                 "--weights", weights.toString(), "--out", out.toString())));
     }
 
@@ -121,7 +121,7 @@ class SparkJobsIT {
                 "--conf", FaultInjection.CONF + "=throw", "--conf", "spark.extraListeners=" + FailedTasks.class.getName(),
                 images.toString(), "--model", model.toString(),
                 "--weights", weights.toString(), "--batch", "2", "--out", out.toString(), "--format", "json");
-        assertEquals(SparkJobs.EXIT_PARTIAL, code);
+        assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, code);
         assertEquals(1, FailedTasks.COUNT.get(), "the injected failure happened once");
         Map<String, JsonNode> rows = SparkFixture.jsonRows(out);       // throws on a duplicate row
         assertEquals(9, rows.size());
@@ -130,11 +130,11 @@ class SparkJobsIT {
     @Test
     void featuresJobTurnsIntoTheFeaturesFolderTheCliWrites() throws Exception {
         Path out = dir.resolve("spark-features");
-        assertEquals(SparkJobs.EXIT_PARTIAL, SparkJobs.run(args("features", images.toString(), "--encoder", "squeezenet",
+        assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, SparkJobs.run(args("features", images.toString(), "--encoder", "squeezenet",
                 "--weights", weights.toString(), "--out", out.toString())));
         assertTrue(Files.readString(out.resolve("_features.json")).contains(org.captioner.util.Hashing.sha256(weights)));
         Path folder = dir.resolve("from-spark");
-        assertEquals(SparkJobs.EXIT_PARTIAL, SparkJobs.run("features-folder", out.toString(), "--to", folder.toString(), "--master", "local[2]"));
+        assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, SparkJobs.run("features-folder", out.toString(), "--to", folder.toString(), "--master", "local[2]"));
         Path cli = dir.resolve("cli-features");
         assertEquals(Main.EXIT_PARTIAL, Main.commandLine().execute("features", images.toString(), "--encoder", "squeezenet",
                 "--weights", weights.toString(), "--out", cli.toString(), "--no-progress"));
