@@ -172,13 +172,16 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "decoder", mixinStandardHelpOptions = true,
             description = {"Decoder training speed: optimisation steps on synthetic batches at full model sizes",
-                    "(vocabulary 2,533, SqueezeNet vector 512 and 13x13x512 grid, embedding 256, hidden 512)."})
+                    "(vocabulary 2,533, SqueezeNet vector 512 and 13x13x512 grid, embedding 256, hidden 512; or a model's own",
+                    "sizes with --like, e.g. --like models/default: MobileNetV2's 1,280 and 7x7x1,280)."})
     static final class Decoder implements Callable<Integer> {
         @Option(names = "--decoder", defaultValue = "lstm", description = "rnn, lstm, gru, attention or hard-attention.") String decoder;
         @Option(names = "--layers", defaultValue = "1", description = "Stacked recurrent layers (rnn, lstm, gru).") int layers;
         @Option(names = "--batch", defaultValue = "64", description = "Captions per synthetic training batch.") int batch;
         @Option(names = "--steps", defaultValue = "13", description = "Caption steps per batch (Flickr8k mean: ~12.8).") int steps;
         @Option(names = "--iterations", defaultValue = "5", description = "Timed steps (after 2 warm-up steps).") int iterations;
+        @Option(names = "--like", paramLabel = "MODEL_DIR", description = "Take the sizes (vocabulary, image vector, grid, embedding, hidden, attention) from this model's config.json; --decoder and --layers still choose the decoder.")
+        Path like;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -192,26 +195,34 @@ public final class BenchCommand implements Runnable {
             Options.range(spec, "--layers", layers, 1, 8);
             org.captioner.model.DecoderConfig cfg;
             try {
-                cfg = org.captioner.model.DecoderConfig.defaults(type, 2533, 512, 169, 512).withLayers(layers);
-            } catch (IllegalArgumentException e) {
+                if (like != null) {
+                    var c = org.captioner.model.ModelBundle.load(like).decoder().config();
+                    cfg = new org.captioner.model.DecoderConfig(type, c.vocabSize(), c.imageDim(), c.embedSize(), c.imageProjection(),
+                            c.hidden(), c.dropout(), c.maxLength(), c.gridCells(), c.gridChannels(), c.attentionSize(), c.attentionMap(), layers);
+                } else {
+                    cfg = org.captioner.model.DecoderConfig.defaults(type, 2533, 512, 169, 512).withLayers(layers);
+                }
+            } catch (IllegalArgumentException | java.io.IOException e) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
+            int vocab = cfg.vocabSize(), dim = cfg.imageDim(), cells = cfg.gridCells(), channels = cfg.gridChannels();
             var dec = org.captioner.model.Decoders.create(cfg, 4e-4, 1.0, 1);
             java.util.Random r = new java.util.Random(1);
             float[] ids = new float[batch * steps], tgt = new float[batch * steps];
             for (int i = 0; i < ids.length; i++) {
-                ids[i] = 4 + r.nextInt(2529);
-                tgt[i] = 4 + r.nextInt(2529);
+                ids[i] = 4 + r.nextInt(vocab - 4);
+                tgt[i] = 4 + r.nextInt(vocab - 4);
             }
             var b = new org.captioner.model.CaptionBatch(Nd4j.create(ids, new long[] {batch, 1, steps}, 'c'),
-                    Nd4j.create(tgt, new long[] {batch, 1, steps}, 'c'), Nd4j.ones(batch, steps), Nd4j.rand(batch, 512),
-                    type.attends() ? Nd4j.rand(batch, 169, 512) : null, (long) batch * steps);
+                    Nd4j.create(tgt, new long[] {batch, 1, steps}, 'c'), Nd4j.ones(batch, steps), Nd4j.rand(batch, dim),
+                    type.attends() ? Nd4j.rand(batch, cells, channels) : null, (long) batch * steps);
             for (int i = 0; i < 2; i++) dec.fit(b);
             long t0 = System.nanoTime();
             for (int i = 0; i < iterations; i++) dec.fit(b);
             double s = (System.nanoTime() - t0) / 1e9 / iterations;
-            System.out.printf("decoder %s%s  batch %d x %d steps: %.3f s per step, %.0f tokens/s (%d parameters)%n",
-                    type.id(), layers > 1 ? " x" + layers + " layers" : "", batch, steps, s, batch * steps / s, dec.parameterCount());
+            System.out.printf("decoder %s%s  batch %d x %d steps: %.3f s per step, %.0f tokens/s (%d parameters; image %d, grid %d x %d%s)%n",
+                    type.id(), layers > 1 ? " x" + layers + " layers" : "", batch, steps, s, batch * steps / s, dec.parameterCount(),
+                    dim, cells, channels, like == null ? "" : ", sizes of " + like);
             System.out.printf("  memory: %s%n", PeakMemory.describe());
             return Main.EXIT_OK;
         }
