@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print throughput and peak memory.",
-        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchCommand.Evaluate.class, BenchCommand.Latency.class,
+        subcommands = {BenchCommand.Encoder.class, BenchCommand.Decoder.class, BenchTrainScaleCommand.class, BenchCommand.Evaluate.class, BenchCommand.Latency.class,
                 BenchCommand.Attention.class, BenchServeCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -70,8 +70,21 @@ public final class Trainer {
         this.commandLine = commandLine;
     }
 
-    void stopAfterSteps(long n) {
+    /**
+     * Stops after {@code n} steps of this process (0: no limit), as a kill would, with the checkpoints it made: what
+     * {@code bench train-scale} times, and what the resume tests interrupt.
+     */
+    public Trainer maxSteps(long n) {
         this.stopAfterSteps = n;
+        return this;
+    }
+
+    private java.util.function.LongConsumer onStep = step -> { };
+
+    /** Called after every optimisation step with the run's step count (benchmarks time the steps with it). */
+    public Trainer onStep(java.util.function.LongConsumer listener) {
+        this.onStep = listener;
+        return this;
     }
 
     private Double resumeLearningRate;
@@ -237,6 +250,7 @@ public final class Trainer {
                     st.batchInEpoch = bi + 1;
                     st.step++;
                     stepsThisProcess++;
+                    onStep.accept(st.step);
                     pb.step();
                     if (st.batchInEpoch % 20 == 0) {
                         double secs = st.epochTrainSeconds + (System.nanoTime() - t0) / 1e9;

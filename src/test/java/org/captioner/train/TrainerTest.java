@@ -87,7 +87,7 @@ class TrainerTest {
             new Trainer(options(a, 2, 0.0, 2), data(fs), "test").run(false);
 
             Trainer interrupted = new Trainer(options(b, 2, 0.0, 2), data(fs), "test");
-            interrupted.stopAfterSteps(5); // "killed" after step 5; the last checkpoint is step 4
+            interrupted.maxSteps(5); // "killed" after step 5; the last checkpoint is step 4
             interrupted.run(false);
             TrainingState saved = TrainingState.load(b.resolve("checkpoint/state.json"));
             assertEquals(4, saved.step);
@@ -145,7 +145,7 @@ class TrainerTest {
             assertEquals(layers, m.training().get("options").get("layers").asInt());
 
             Trainer interrupted = new Trainer(opts.apply(b), data(fs), "test");
-            interrupted.stopAfterSteps(5);                                        // last checkpoint: step 4
+            interrupted.maxSteps(5);                                        // last checkpoint: step 4
             interrupted.run(false);
             TrainingState done = new Trainer(opts.apply(b), data(fs), "test").run(true);
             assertEquals(st.step, done.step);
@@ -206,7 +206,7 @@ class TrainerTest {
 
             // killed after step 3 (last checkpoint: step 2), resumed: the same parameters as the uninterrupted run
             Trainer interrupted = new Trainer(scst.apply(b), data(fs), "train --scst");
-            interrupted.stopAfterSteps(3);
+            interrupted.maxSteps(3);
             interrupted.run(false);
             assertEquals(2, TrainingState.load(b.resolve("checkpoint/state.json")).step);
             new Trainer(scst.apply(b), data(fs), "train --scst").run(true);
