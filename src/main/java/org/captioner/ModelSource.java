@@ -66,7 +66,7 @@ final class ModelSource {
                 if (!Files.isRegularFile(target.resolve(ModelBundle.CONFIG))) throw raced;
             }
         } finally {
-            if (Files.exists(tmp)) deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
         return target;
     }
@@ -85,12 +85,6 @@ final class ModelSource {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("captioner").resolve("models");
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (var s = Files.walk(p)) {
-            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
-        }
     }
 
     static URI bundledUri() {

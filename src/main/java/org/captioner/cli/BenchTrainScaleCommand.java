@@ -13,6 +13,7 @@ import org.captioner.model.DecoderType;
 import org.captioner.train.ScheduledSampling;
 import org.captioner.train.TrainOptions;
 import org.captioner.train.Trainer;
+import org.captioner.util.AtomicFiles;
 import org.captioner.util.PeakMemory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -81,10 +81,10 @@ public final class BenchTrainScaleCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-9d %-12s %-10.1f %-14.1f %-12.2f %-11s %-11s %-9s%n", n, String.format(Locale.ROOT, "%.2f GB", disk / 1e9),
                         writeSecs, r.get("seconds_to_first_step").asDouble(), r.get("steps_per_s").asDouble(), gb(r.get("peak_rss_mib").asLong()),
                         gb(r.get("peak_heap_mib").asLong()), gb(r.get("max_heap_mib").asLong()));
-                deleteTree(folder);
+                AtomicFiles.deleteTree(folder);
             }
         } finally {
-            deleteTree(base);
+            AtomicFiles.deleteTree(base);
         }
         return Main.EXIT_OK;
     }
@@ -203,13 +203,6 @@ public final class BenchTrainScaleCommand implements Callable<Integer> {
             long total = 0;
             for (Path f : s.filter(Files::isRegularFile).toList()) total += Files.size(f);
             return total;
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
         }
     }
 }
