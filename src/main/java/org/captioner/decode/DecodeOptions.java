@@ -31,7 +31,6 @@ public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sam
         if (beam < 1 || beam > MAX_BEAM) throw new IllegalArgumentException("beam must be in [1, " + MAX_BEAM + "], got " + beam);
         if (nbest < 1) throw new IllegalArgumentException("nbest must be >= 1, got " + nbest);
         if (!sample && nbest > beam) throw new IllegalArgumentException("nbest (" + nbest + ") cannot exceed beam (" + beam + ")");
-        if (sample && nbest > 1) throw new IllegalArgumentException("nbest needs beam search: sampling gives one caption");
         if (!(temperature >= 1e-3 && temperature <= 100)) throw new IllegalArgumentException("temperature must be in [0.001, 100], got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
         if (lengthAlpha != null && !(lengthAlpha >= 0 && lengthAlpha <= 2)) {

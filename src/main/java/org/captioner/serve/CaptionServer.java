@@ -397,6 +397,7 @@ public final class CaptionServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ApiError(400, "bad_option", e.getMessage());
         }
+        if (sample && nbest > 1) throw new ApiError(400, "bad_option", "nbest needs beam search, not sampling");   // one sample per answer
         DecodeOptions opts = new DecodeOptions(sample ? 1 : beam, nbest, d.lengthAlpha(), sample, temperature, d.topK(), d.maxLength(), d.allowUnk(), seed);
         return new Request(opts, attention && attentionModel);
     }

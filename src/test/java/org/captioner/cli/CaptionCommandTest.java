@@ -153,7 +153,7 @@ class CaptionCommandTest {
         CliTest.Run wide = caption("--beam", "21");
         assertEquals(Main.EXIT_USAGE, wide.code());
         assertTrue(wide.err().contains("beam must be in [1, 20], got 21"), "the one beam limit: " + wide.err());
-        assertEquals(Main.EXIT_USAGE, caption("--sample", "--nbest", "2").code(), "sampling gives one caption");
+
         Path other = Files.createDirectories(dir.resolve("other"));
         Files.copy(model.resolve("config.json"), other.resolve("config.json"));
         for (String f : List.of("vocab.json", "decoder.zip", "training.json")) Files.copy(model.resolve(f), other.resolve(f));

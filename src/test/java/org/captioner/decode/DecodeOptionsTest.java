@@ -17,7 +17,7 @@ class DecodeOptionsTest {
         assertEquals("beam must be in [1, 20], got 21", refused(21, 1, false, 1, 0, null));
         assertEquals("beam must be in [1, 20], got 0", refused(0, 1, false, 1, 0, null));
         assertEquals("nbest (3) cannot exceed beam (2)", refused(2, 3, false, 1, 0, null));
-        assertEquals("nbest needs beam search: sampling gives one caption", refused(1, 2, true, 1, 0, null));
+        DecodeOptions.check(1, 5, true, 1.0, 0, null);                     // five samples (self-critical training draws them so)
         assertTrue(refused(3, 1, true, 0, 0, null).startsWith("temperature must be in"));
         assertTrue(refused(3, 1, false, 1, -1, null).startsWith("top-k"));
         assertTrue(refused(3, 1, false, 1, 0, 2.5).startsWith("length alpha"));
