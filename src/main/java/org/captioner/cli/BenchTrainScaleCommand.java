@@ -2,6 +2,7 @@ package org.captioner.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.captioner.data.CaptionDataset;
 import org.captioner.data.ImageCaptions;
 import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.NativeSetup;
@@ -109,13 +110,7 @@ public final class BenchTrainScaleCommand implements Callable<Integer> {
     private int train(Path folder, DecoderType type) throws Exception {
         NativeSetup.init();
         long t0 = System.nanoTime();
-        List<ImageCaptions> all = new ArrayList<>();
-        for (String line : Files.readAllLines(folder.resolve("captions.tsv"))) {
-            int tab = line.indexOf('\t');
-            String img = line.substring(0, tab);
-            if (all.isEmpty() || !all.get(all.size() - 1).file().equals(img)) all.add(new ImageCaptions(img, -1, null, new ArrayList<>()));
-            all.get(all.size() - 1).captions().add(line.substring(tab + 1));
-        }
+        List<ImageCaptions> all = CaptionDataset.load(folder.resolve("captions.tsv"), CaptionDataset.Format.TSV).split(null);
         List<ImageCaptions> dev = all.subList(0, DEV_IMAGES), train = all.subList(DEV_IMAGES, all.size());
         long[] firstStep = {0};                                  // when the first (warm-up) step ended; the rest are timed
         try (FeatureSet fs = new FeatureSet(folder.resolve("features"))) {

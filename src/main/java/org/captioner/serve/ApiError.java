@@ -13,10 +13,11 @@ public final class ApiError extends RuntimeException {
         this(status, kind, message, null);
     }
 
+    /** A 503 without {@code retryAfterSeconds} says 1 s: every 503 tells the client when to come back. */
     public ApiError(int status, String kind, String message, Integer retryAfterSeconds) {
         super(message, null, false, false);                 // no stack trace: these are answers, not bugs
         this.status = status;
         this.kind = kind;
-        this.retryAfterSeconds = retryAfterSeconds;
+        this.retryAfterSeconds = retryAfterSeconds == null && status == 503 ? Integer.valueOf(1) : retryAfterSeconds;
     }
 }

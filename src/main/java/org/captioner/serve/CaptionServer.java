@@ -217,8 +217,8 @@ public final class CaptionServer implements AutoCloseable {
         ctx.header("X-Request-Id", id);
         if (ctx.path().equals("/livez")) return;                       // alive while draining too
         if (draining) {
-            ctx.header("Retry-After", "5").header("Connection", "close");
-            throw new ApiError(503, "shutting_down", "the server is shutting down");
+            ctx.header("Connection", "close");
+            throw new ApiError(503, "shutting_down", "the server is shutting down", 5);
         }
         String p = ctx.path();
         if (token != null && (p.startsWith("/v1/") || p.equals("/metrics"))) {
@@ -498,9 +498,6 @@ public final class CaptionServer implements AutoCloseable {
 
     private void error(Context ctx, ApiError e) {
         metrics.errors.labelValues(e.kind).inc();
-        if (e.status == 503 && e.retryAfterSeconds == null && ctx.res().getHeader("Retry-After") == null) {
-            ctx.header("Retry-After", "1");                             // every 503 says when to come back
-        }
         if (e.retryAfterSeconds != null) ctx.header("Retry-After", String.valueOf(e.retryAfterSeconds));
         if (e.status == 413 || e.status == 408 || e.status == 400 && e.kind.equals("bad_multipart")) {
             ctx.header("Connection", "close");                          // the rest of the body is not read

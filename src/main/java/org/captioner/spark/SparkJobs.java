@@ -12,6 +12,7 @@ import org.captioner.encoder.WeightsLocator;
 import org.captioner.model.ModelBundle;
 import org.captioner.util.Hashing;
 import org.captioner.cli.Main;
+import org.captioner.cli.Options;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,7 +52,7 @@ public final class SparkJobs implements Runnable {
     @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
             description = "Show debug logs and Spark's own (WARN and above otherwise).")
     void setVerbose(boolean verbose) {
-        org.captioner.cli.Main.verbose(verbose);
+        Main.verbose(verbose);
     }
 
     @Override
@@ -65,7 +66,7 @@ public final class SparkJobs implements Runnable {
 
     /** Runs a job; returns the exit code (0 ok, 1 some files failed, 2 bad command line, 3 nothing ran). */
     public static int run(String... args) {
-        CommandLine cl = org.captioner.cli.Options.showDefaults(new CommandLine(new SparkJobs()));
+        CommandLine cl = Options.showDefaults(new CommandLine(new SparkJobs()));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             org.slf4j.LoggerFactory.getLogger(SparkJobs.class).debug("stack trace", ex);
@@ -146,7 +147,7 @@ public final class SparkJobs implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            org.captioner.cli.Options.decoding(spec, beam, nbest, false, 1.0, 0, lengthAlpha);
+            Options.decoding(spec, beam, nbest, false, 1.0, 0, lengthAlpha);
             check(spec, "--batch", images.batch, 1, 1024);
             check(spec, "--threads", images.threads, 1, 64);
             String fmt = common.format(spec);
