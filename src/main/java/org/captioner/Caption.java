@@ -13,6 +13,11 @@ import java.util.List;
  *                  (row-major, row 0 at the top); empty otherwise
  */
 public record Caption(String text, double score, List<String> tokens, List<Caption> nbest, List<float[]> attention) {
+    /** A caption from its words: the one place words become text (joined by single spaces). */
+    public static Caption of(List<String> words, double score, List<Caption> nbest, List<float[]> attention) {
+        return new Caption(String.join(" ", words), score, List.copyOf(words), nbest, attention);
+    }
+
     @Override
     public String toString() {
         return text;

@@ -1,20 +1,10 @@
 package org.captioner;
 
-import org.captioner.decode.CaptionSearch;
 import org.captioner.decode.DecodeOptions;
-import org.captioner.decode.Hypothesis;
-import org.captioner.encoder.EncodedBatch;
-import org.captioner.encoder.EncoderType;
-import org.captioner.encoder.Encoders;
-import org.captioner.encoder.ImageEncoder;
-import org.captioner.image.ImagePreprocessor;
-import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageLoadException;
-import org.captioner.model.DecoderType;
-import org.captioner.model.ModelBundle;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.captioner.pipeline.CaptionPipeline;
+import org.captioner.pipeline.DynamicBatcher;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -22,7 +12,9 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Captions images from Java code: the embedded API.
@@ -33,34 +25,32 @@ import java.util.List;
  * }</pre>
  * Pre-processing (decode, resize, normalise) is kept apart from the networks, as in DJL's predictors. The
  * encoder weights are found as for the CLI ({@code CAPTIONER_WEIGHTS_DIR}, the DL4J zoo, or {@link Builder#weights})
- * and must be the ones the model was trained with (checked by SHA-256). Safe for concurrent callers: network
- * calls are serialised, image decoding is not. {@link #close()} frees the networks' native memory; a closed
+ * and must be the ones the model was trained with (checked by SHA-256). Built on the same pipeline as the CLI,
+ * {@code serve} and the Spark job, so the same image and options give the same caption everywhere.
+ * <p>
+ * Safe for concurrent callers. Synchronous calls ({@link #caption}) decode their images concurrently and take turns
+ * on the networks (one network call at a time: the networks already use every core a batch can, so two callers get
+ * about the throughput of one; {@code ./captioner bench latency --callers 1,2} measures it). Callers that want their
+ * images batched together use {@link #asyncCaption}. {@link #close()} frees the networks' native memory; a closed
  * Captioner refuses every call with {@link IllegalStateException}.
  */
 public final class Captioner implements AutoCloseable {
     public static final String MODEL_PROPERTY = "captioner.model", MODEL_ENV = "CAPTIONER_MODEL";
 
-    private final ModelBundle model;
-    private final ImageEncoder encoder;
+    private final CaptionPipeline pipeline;
     private final DecodeOptions options;
-    private final ImageDecoder decoder = new ImageDecoder();
-    private final ImagePreprocessor preprocessor;
-    private final CaptionSearch search;
     private DynamicBatcher batcher;               // for asyncCaption, created on first use
     private final Object batcherLock = new Object();
     private final int batchSize, batchWaitMs, queueCapacity;
     private boolean closing;                       // under batcherLock: no new asynchronous work
-    private boolean closed;                        // under this: the networks are freed
+    private volatile boolean closed;
 
-    private Captioner(ModelBundle model, ImageEncoder encoder, DecodeOptions options, int batchSize, int batchWaitMs, int queueCapacity) {
-        this.model = model;
-        this.encoder = encoder;
+    private Captioner(CaptionPipeline pipeline, DecodeOptions options, int batchSize, int batchWaitMs, int queueCapacity) {
+        this.pipeline = pipeline;
         this.options = options;
         this.batchSize = batchSize;
         this.batchWaitMs = batchWaitMs;
         this.queueCapacity = queueCapacity;
-        this.preprocessor = encoder.type().preprocessor();
-        this.search = new CaptionSearch(model.decoder(), model.vocabulary());
     }
 
     public static Builder builder() {
@@ -93,71 +83,70 @@ public final class Captioner implements AutoCloseable {
                 + "); pass --model or set " + MODEL_ENV);
     }
 
-    public ModelBundle model() {
-        return model;
+    /** The folder the model was loaded from. */
+    public Path modelDir() {
+        return pipeline.model().dir();
     }
 
     public Caption caption(Path image) throws IOException {
-        return caption(decoder.decode(image));
+        return caption(ImageInput.of(image));
     }
 
     public Caption caption(InputStream image) throws IOException {
-        return caption(decoder.decode(image));
+        return caption(ImageInput.of("stream", image.readAllBytes()));
     }
 
     public Caption caption(BufferedImage image) {
-        float[] px = preprocessor.toChw(ImageDecoder.toRgb(image));
-        int s = preprocessor.size();
-        return captionTensor(Nd4j.create(px, new long[] {1, 3, s, s}, 'c')).get(0);
+        try {
+            return caption(ImageInput.of("image", image));
+        } catch (ImageLoadException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private Caption caption(ImageInput in) throws ImageLoadException {
+        checkOpen();
+        return pipeline.caption(List.of(pipeline.prepare(in)), options).get(0);
     }
 
     /**
      * Captions many files, decoding them on background threads while the networks run; a file that cannot be
-     * read is an {@link ImageLoadException} naming it (the CLI reports and skips instead).
+     * read is an {@link ImageLoadException} naming it ({@link #captionStream} reports and goes on instead).
      */
     public List<Caption> captionAll(List<Path> images) throws IOException {
         List<Caption> out = new ArrayList<>();
-        try (ImageBatchLoader loader = new ImageBatchLoader(decoder, preprocessor, 2, 2)) {
-            var it = loader.batches(images, 16);
-            while (it.hasNext()) {
-                ImageBatchLoader.Batch b = it.next();
-                for (ImageBatchLoader.Item item : b.items()) {
-                    if (!item.ok()) throw new ImageLoadException(item.file() + ": " + item.error());
-                }
-                out.addAll(captionTensor(b.images()));
+        Iterator<CaptionRecord> it = captionStream(images.stream().map(ImageInput::of).iterator());
+        while (it.hasNext()) {
+            CaptionRecord r = it.next();
+            if (!r.ok()) throw new ImageLoadException(r.image() + ": " + r.error());
+            out.add(r.caption());
+        }
+        return out;
+    }
+
+    /**
+     * Captions a stream of inputs (files, bytes, pixels) as the CLI does: decoding on two background threads,
+     * batches of the builder's {@code maxBatch}, one record per input in input order, a failed image a record with its
+     * reason. Inputs are read only a few batches ahead, so the stream may be as long as it likes.
+     */
+    public Iterator<CaptionRecord> captionStream(Iterator<ImageInput> inputs) {
+        checkOpen();
+        var batches = pipeline.caption(inputs, options, batchSize, 2);
+        return new Iterator<>() {
+            private Iterator<CaptionRecord> current = java.util.Collections.emptyIterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!current.hasNext() && batches.hasNext()) current = batches.next().iterator();
+                return current.hasNext();
             }
-        }
-        return out;
-    }
 
-    /** Captions preprocessed images [B, 3, H, W] (see {@link ImagePreprocessor}). */
-    public List<Caption> captionTensor(INDArray images) {
-        return captionTensor(images, options);
-    }
-
-    /** The same with other decoding options (beam, n-best, sampling) than the builder's. */
-    public List<Caption> captionTensor(INDArray images, DecodeOptions decodeOptions) {
-        EncodedBatch enc;
-        List<List<Hypothesis>> hyps;
-        synchronized (this) {
-            if (closed) throw new IllegalStateException("this Captioner is closed");
-            enc = encoder.encode(images);
-            INDArray grids = model.config().type().attends() ? enc.grid() : null;
-            hyps = search.generate(enc.vectors(), grids, decodeOptions);
-        }
-        List<Caption> out = new ArrayList<>();
-        for (List<Hypothesis> nb : hyps) {
-            List<Caption> all = new ArrayList<>();
-            for (Hypothesis h : nb) all.add(toCaption(h, List.of()));
-            Caption best = all.get(0);
-            out.add(new Caption(best.text(), best.score(), best.tokens(), all, best.attention()));
-        }
-        return out;
-    }
-
-    private Caption toCaption(Hypothesis h, List<Caption> nbest) {
-        List<String> words = model.vocabulary().decode(h.tokens());
-        return new Caption(String.join(" ", words), h.logProb(), words, nbest, h.attention());
+            @Override
+            public CaptionRecord next() {
+                if (!hasNext()) throw new java.util.NoSuchElementException();
+                return current.next();
+            }
+        };
     }
 
     /**
@@ -166,30 +155,22 @@ public final class Captioner implements AutoCloseable {
      * requests at once. When its queue is full the future fails at once with a
      * {@link java.util.concurrent.RejectedExecutionException}.
      */
-    public java.util.concurrent.CompletableFuture<Caption> asyncCaption(BufferedImage image) {
+    public CompletableFuture<Caption> asyncCaption(BufferedImage image) {
         DynamicBatcher b;
         synchronized (batcherLock) {                  // not the network lock: callers must queue while a batch runs
             if (closing) throw new IllegalStateException("this Captioner is closed");
-            if (batcher == null) batcher = new DynamicBatcher(this, batchSize, batchWaitMs, queueCapacity, null);
+            if (batcher == null) batcher = new DynamicBatcher(pipeline, batchSize, batchWaitMs, queueCapacity, null);
             b = batcher;
         }
         try {
-            return b.submit(preprocessor.toChw(ImageDecoder.toRgb(image)), options);
+            return b.submit(pipeline.preprocessor().toChw(ImageDecoder.toRgb(image)), options);
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            return java.util.concurrent.CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
     }
 
-    public ImageDecoder imageDecoder() {
-        return decoder;
-    }
-
-    public ImagePreprocessor preprocessor() {
-        return preprocessor;
-    }
-
-    public DecodeOptions options() {
-        return options;
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("this Captioner is closed");
     }
 
     /**
@@ -205,12 +186,8 @@ public final class Captioner implements AutoCloseable {
             batcher = null;
         }
         if (b != null) b.close();
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-            encoder.close();
-            model.decoder().close();
-        }
+        closed = true;
+        pipeline.close();
     }
 
     /** Options: beam width, n-best, sampling, maximum length, encoder weights. */
@@ -271,16 +248,6 @@ public final class Captioner implements AutoCloseable {
             return this;
         }
 
-        public DecodeOptions decodeOptions(ModelBundle m) {
-            int len = maxLength > 0 ? maxLength : m.config().maxLength();
-            double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
-            return new DecodeOptions(sample ? 1 : beam, nbest, alpha, sample, temperature, topK, len, false, seed);
-        }
-
-        private static String pinnedHint(EncoderType type, String sha) {
-            return type.pinned != null && type.pinned.sha256().equals(sha)
-                    ? ". The right file is " + type.pinned.url() + " (fetched by itself when no other weights are configured)" : "";
-        }
 
         /** The bundled default model ({@link #defaultModel()}). */
         public Captioner buildDefault() throws IOException {
@@ -296,15 +263,11 @@ public final class Captioner implements AutoCloseable {
         }
 
         public Captioner build(Path modelDir) throws IOException {
-            ModelBundle m = ModelBundle.load(modelDir);
-            DecodeOptions o = decodeOptions(m);
-            ImageEncoder enc = Encoders.load(EncoderType.parse(m.encoder()), weights);
-            if (!enc.weightsSha256().equals(m.encoderWeightsSha256())) {
-                throw new IOException("the model in " + modelDir + " was trained on " + m.encoder() + " features from weights with SHA-256 "
-                        + m.encoderWeightsSha256() + ", but the weights found (" + enc.weightsSource() + ") have " + enc.weightsSha256()
-                        + pinnedHint(enc.type(), m.encoderWeightsSha256()));
-            }
-            return new Captioner(m, enc, o, batchSize, batchWaitMs, queueCapacity);
+            DecodeOptions.check(beam, nbest, sample, temperature, topK, lengthAlpha);
+            CaptionPipeline p = CaptionPipeline.load(modelDir, weights);
+            DecodeOptions o = p.options(beam, nbest, lengthAlpha, sample, temperature, topK, seed);
+            if (maxLength > 0) o = o.withMaxLength(maxLength);
+            return new Captioner(p, o, batchSize, batchWaitMs, queueCapacity);
         }
     }
 }

@@ -70,18 +70,12 @@ public final class BenchCommand implements Runnable {
                     NativeSetup.oneDnnActive() ? "on" : "off", System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
             System.out.printf("  CNN only:     %.1f images/s (%d images)%n", cnn, batches * batch);
             if (images != null) {
-                List<Path> files = ImageFiles.collect(List.of(images), false).stream().map(ImageFiles.Input::file)
-                        .limit(count).toList();
+                List<org.captioner.ImageInput> files = ImageFiles.collect(List.of(images), false).stream().limit(count).toList();
                 if (files.isEmpty()) throw new IllegalArgumentException("no images in " + images);
                 long t1 = System.nanoTime();
                 int n = 0;
-                try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), type.preprocessor(), threads, 2)) {
-                    Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batch);
-                    while (it.hasNext()) {
-                        ImageBatchLoader.Batch b = it.next();
-                        if (b.images() != null) enc.encode(b.images());
-                        n += b.items().size();
-                    }
+                try (var it = org.captioner.pipeline.EncodingPipeline.encode(enc, files.iterator(), batch, threads, true)) {
+                    while (it.hasNext()) n += it.next().items().size();
                 }
                 double e2e = n / ((System.nanoTime() - t1) / 1e9);
                 System.out.printf("  end to end:   %.1f images/s (%d files from %s, decode + preprocess + CNN)%n", e2e, n, images);
@@ -96,23 +90,26 @@ public final class BenchCommand implements Runnable {
                     "what a service captioning one upload per request sees (decode + CNN + beam search)."})
     static final class Latency implements Callable<Integer> {
         @Option(names = "--images", required = true, description = "Folder of images (the first --count are used).") Path images;
-        @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
-        @Option(names = "--weights", description = "Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, then the DL4J zoo).") Path weights;
+        @picocli.CommandLine.Mixin ModelOptions model = new ModelOptions();
         @Option(names = "--count", defaultValue = "50", description = "Timed calls.") int count;
-        @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
+        @picocli.CommandLine.Mixin BeamOptions search = new BeamOptions();
+        @Option(names = "--callers", split = ",", defaultValue = "1", paramLabel = "N,M,...", description = {"Also time N threads calling",
+                "caption(Path) at once, each on its share of the images: throughput of concurrent synchronous callers."}) List<Integer> callers;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
             Options.positive(spec, "--count", count);
-            Options.decoding(spec, beam, 1, false, 1.0, 0, null);
+            for (int n : callers) Options.positive(spec, "--callers", n);
+            search.check(spec);
             NativeSetup.init();
             List<Path> files = org.captioner.image.ImageFiles.collect(List.of(images), false).stream()
-                    .map(org.captioner.image.ImageFiles.Input::file).limit(count + 5L).toList();
+                    .map(org.captioner.ImageInput::file).limit(count + 5L).toList();
             if (files.size() < 6) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "need at least 6 images in " + images);
-            try (org.captioner.Captioner c = org.captioner.Captioner.builder().beam(beam).weights(weights)
-                    .build(model != null ? model : org.captioner.Captioner.defaultModel())) {
+            org.captioner.Captioner.Builder b = org.captioner.Captioner.builder().beam(search.beam).weights(model.weights);
+            if (search.lengthAlpha != null) b.lengthAlpha(search.lengthAlpha);
+            try (org.captioner.Captioner c = b.build(model.modelDir())) {
                 for (Path f : files.subList(0, 5)) c.caption(f);                // warm-up: JIT, native kernels, workspaces
                 List<Path> timed = files.subList(5, files.size());
                 double[] ms = new double[timed.size()];
@@ -122,8 +119,25 @@ public final class BenchCommand implements Runnable {
                     ms[i] = (System.nanoTime() - t0) / 1e6;
                 }
                 java.util.Arrays.sort(ms);
-                System.out.printf("latency: %d single-image calls, beam %d: median %.1f ms, p90 %.1f ms, max %.1f ms%n", ms.length, beam,
+                System.out.printf("latency: %d single-image calls, beam %d: median %.1f ms, p90 %.1f ms, max %.1f ms%n", ms.length, search.beam,
                         ms[ms.length / 2], ms[(int) Math.min(ms.length - 1, Math.round(ms.length * 0.9))], ms[ms.length - 1]);
+                for (int n : callers) {
+                    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+                    long t0 = System.nanoTime();
+                    List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+                    for (int t = 0; t < n; t++) {
+                        final int from = t;
+                        fs.add(pool.submit(() -> {
+                            for (int i = from; i < timed.size(); i += n) c.caption(timed.get(i));
+                            return null;
+                        }));
+                    }
+                    for (var f : fs) f.get();
+                    pool.shutdown();
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    System.out.printf("callers: %d thread(s) calling caption(Path) at once: %.1f images/s (%d images in %.1f s)%n", n,
+                            timed.size() / secs, timed.size(), secs);
+                }
             }
             System.out.printf("  memory: %s%n", PeakMemory.describe());
             return Main.EXIT_OK;
@@ -206,7 +220,7 @@ public final class BenchCommand implements Runnable {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             int vocab = cfg.vocabSize(), dim = cfg.imageDim(), cells = cfg.gridCells(), channels = cfg.gridChannels();
-            var dec = org.captioner.model.Decoders.create(cfg, 4e-4, 1.0, 1);
+            var dec = org.captioner.model.Decoders.create(cfg, org.captioner.train.TrainOptions.DEFAULT_LEARNING_RATE, 1.0, 1);
             java.util.Random r = new java.util.Random(1);
             float[] ids = new float[batch * steps], tgt = new float[batch * steps];
             for (int i = 0; i < ids.length; i++) {
@@ -238,8 +252,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--features", required = true, description = "Features folder (from 'features').") Path features;
         @Option(names = "--captions", description = "Only the images of this captions file (with --split).") Path captions;
         @Option(names = "--split", description = "Split of --captions, e.g. dev.") String split;
-        @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
-        @Option(names = "--length-alpha", description = "Length normalisation (default: the model's recommended value).") Double lengthAlpha;
+        @picocli.CommandLine.Mixin BeamOptions search = new BeamOptions();
         @Option(names = "--positions", defaultValue = "12", description = "Word positions to list.") int positions;
         @Option(names = "--json", description = "Print one JSON object instead of text.") boolean asJson;
         @picocli.CommandLine.Spec
@@ -247,14 +260,13 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Options.decoding(spec, beam, 1, false, 1.0, 0, lengthAlpha);
+            search.check(spec);
             Options.positive(spec, "--positions", positions);
             NativeSetup.init();
             var m = org.captioner.model.ModelBundle.load(model);
             try (var fs = new org.captioner.features.FeatureSet(features)) {
                 var sel = DecodeCommand.Selection.of(m, fs, features, captions, split);
-                double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
-                var opts = org.captioner.decode.DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
+                var opts = search.resolve(m);
                 var hyps = sel.features().caption(new org.captioner.decode.CaptionSearch(m.decoder(), m.vocabulary()), sel.rows(), opts, 100);
                 boolean attends = m.config().type().attends();
                 var att = new org.captioner.eval.AttentionStats(attends ? m.config().gridCells() : 1);
@@ -268,8 +280,8 @@ public final class BenchCommand implements Runnable {
                 var out = new java.util.LinkedHashMap<String, Object>();
                 out.put("model", model.toString());
                 out.put("images", hyps.size());
-                out.put("beam", beam);
-                out.put("length_alpha", alpha);
+                out.put("beam", opts.beam());
+                out.put("length_alpha", opts.lengthAlpha());
                 if (attends) {
                     out.put("grid_cells", att.cells());
                     out.put("words", att.words());
@@ -286,7 +298,7 @@ public final class BenchCommand implements Runnable {
                     System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(out));
                     return Main.EXIT_OK;
                 }
-                System.out.printf("%s: %d images, beam %d, length alpha %.2f%n", model, hyps.size(), beam, alpha);
+                System.out.printf("%s: %d images, beam %d, length alpha %.2f%n", model, hyps.size(), opts.beam(), opts.lengthAlpha());
                 if (attends) {
                     System.out.printf("  attention entropy per word: mean %.3f nats (uniform over %d cells: %.3f; %.3f below), %d words%n",
                             att.meanEntropy(), att.cells(), att.uniformEntropy(), att.uniformEntropy() - att.meanEntropy(), att.words());

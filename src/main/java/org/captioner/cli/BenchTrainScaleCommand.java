@@ -114,7 +114,7 @@ public final class BenchTrainScaleCommand implements Callable<Integer> {
         List<ImageCaptions> dev = all.subList(0, DEV_IMAGES), train = all.subList(DEV_IMAGES, all.size());
         long[] firstStep = {0};                                  // when the first (warm-up) step ended; the rest are timed
         try (FeatureSet fs = new FeatureSet(folder.resolve("features"))) {
-            TrainOptions o = new TrainOptions(type, folder.resolve("run"), 1, batch, 4e-4, 0.8, 3, 1, 20, 42, 1_000_000, 1,
+            TrainOptions o = new TrainOptions(type, folder.resolve("run"), 1, batch, TrainOptions.DEFAULT_LEARNING_RATE, 0.8, 3, 1, 20, 42, 1_000_000, 1,
                     256, 512, 0.5, 0, 0, 0, new ScheduledSampling(0, 5, 0.05, 0.25), AttentionMap.SPARSEMAX, null, 1);
             Trainer trainer = new Trainer(o, new Trainer.Data(train, dev, fs, fs, "synthetic, " + all.size() + " images"), "bench train-scale")
                     .progress(false).maxSteps(steps + 1L).onStep(step -> {

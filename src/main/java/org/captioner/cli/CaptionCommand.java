@@ -4,17 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
-import org.captioner.Caption;
-import org.captioner.CaptionJson;
-import org.captioner.Captioner;
+import org.captioner.CaptionRecord;
+import org.captioner.ImageInput;
+import org.captioner.decode.DecodeOptions;
 import org.captioner.encoder.NativeSetup;
-import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageFiles;
+import org.captioner.pipeline.CaptionPipeline;
 import org.captioner.report.HtmlReport;
 import org.captioner.util.AtomicFiles;
-import org.captioner.util.NativeMemory;
+import org.captioner.util.FaultPoint;
 import org.captioner.util.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -43,33 +44,26 @@ import java.util.regex.Pattern;
 public final class CaptionCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Image folders or files.")
     List<Path> inputs = new ArrayList<>();
-    @Option(names = "--model", description = "Model folder (default: the bundled models/default).")
-    Path model;
-    @Option(names = "--weights", description = "Encoder weights file (default: CAPTIONER_WEIGHTS_DIR, the cache, the pinned download, then the DL4J zoo).")
-    Path weights;
+    @Mixin
+    ModelOptions model = new ModelOptions();
     @Option(names = "--out", description = {"Output file (default: standard output). Progress is kept in FILE.progress as the run goes;",
             "FILE appears, complete, when the run ends."})
     Path out;
     @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or coco.")
     String format;
-    @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
-    @Option(names = "--length-alpha", description = {"Beam length normalisation: rank by logP / length^alpha",
-            "(default: the model's recommended value, recorded in its config.json; 0 = raw log-probability)."}) Double lengthAlpha;
-    @Option(names = "--nbest", defaultValue = "1", description = "Also list the n best captions (jsonl).") int nbest;
-    @Option(names = "--sample", description = "Sample captions instead of searching.") boolean sample;
-    @Option(names = "--temperature", defaultValue = "1.0", description = "With --sample: divides the log-probabilities before sampling (below 1: safer words, above 1: more varied).") double temperature;
-    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k likeliest words (0 = all).") int topK;
-    @Option(names = "--seed", defaultValue = "42", description = "With --sample: random seed (the same seed gives the same captions).") long seed;
+    @Mixin
+    DecodingOptions decoding = new DecodingOptions();
     @Option(names = "--attention", description = "Include per-word attention maps (attention models, jsonl).") boolean attention;
     @Option(names = "--html", paramLabel = "DIR", description = {"Also write a static HTML gallery to DIR (thumbnails, captions,",
             "scores, n-best, per-word attention heatmaps for attention models); open DIR/index.html."}) Path html;
-    @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads.") int threads;
-    @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.") int batch;
-    @Option(names = "--recursive", description = "Descend into sub-folders.") boolean recursive;
+    @Mixin
+    ImageOptions images = new ImageOptions();
     @Option(names = "--resume", description = {"Continue an interrupted run: keep the images in its progress file (--out + .progress)",
             "or in an existing JSONL --out, and caption the rest."}) boolean resume;
     @Option(names = "--overwrite", description = "Replace an existing --out.") boolean overwrite;
     @Option(names = "--no-progress", description = "No progress bar.") boolean noProgress;
+    @Option(names = "--stats-json", paramLabel = "FILE", description = {"Also write the run's figures as JSON to FILE (images, captioned, failed,",
+            "skipped, seconds, images_per_second): for benchmarks and scripts."}) Path statsJson;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -78,9 +72,9 @@ public final class CaptionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.decoding(spec, beam, nbest, sample, temperature, topK, lengthAlpha);
-        Options.positive(spec, "--threads", threads);
-        Options.positive(spec, "--batch", batch);
+        decoding.check(spec);
+        images.check(spec);
+        int nbest = decoding.nbest;
         if (!List.of("jsonl", "csv", "coco").contains(format)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format must be jsonl, csv or coco");
         }
@@ -103,13 +97,13 @@ public final class CaptionCommand implements Callable<Integer> {
                 return Main.EXIT_FATAL;
             }
         }
-        List<ImageFiles.Input> all = ImageFiles.collect(inputs, recursive);
+        List<ImageInput> all = ImageFiles.collect(inputs, images.recursive);
         if (all.isEmpty()) {
             err().println("error: no images found in " + inputs);
             return Main.EXIT_FATAL;
         }
         // what earlier runs did: the progress file of an interrupted run, else a finished JSONL output
-        Map<String, CaptionJournal.Row> previous = new LinkedHashMap<>();
+        Map<String, CaptionRecord> previous = new LinkedHashMap<>();
         if (out != null) {
             if (overwrite) Files.deleteIfExists(journalFile);
             if (resume && Files.exists(journalFile)) previous = CaptionJournal.read(journalFile);
@@ -117,21 +111,19 @@ public final class CaptionCommand implements Callable<Integer> {
             previous.values().removeIf(r -> !r.ok());       // images that failed are tried again
         }
         Set<String> done = previous.keySet();
-        List<ImageFiles.Input> todo = all.stream().filter(i -> !done.contains(i.name())).toList();
+        List<ImageInput> todo = all.stream().filter(i -> !done.contains(i.name())).toList();
         NativeSetup.init();
-        Captioner.Builder b = Captioner.builder().beam(beam).nbest(nbest).weights(weights);
-        if (lengthAlpha != null) b.lengthAlpha(lengthAlpha);
-        if (sample) b.sample(temperature, topK, seed);
-        Path modelDir = model != null ? model : Captioner.defaultModel();
-        Captioner captioner = b.build(modelDir);
+        Path modelDir = model.modelDir();
+        CaptionPipeline pipeline = CaptionPipeline.load(modelDir, model.weights);
+        DecodeOptions options = decoding.resolve(pipeline);
         // with --resume the report is rebuilt over every image of the output, earlier runs' included
         HtmlReport report = html == null ? null
                 : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite || resume,
-                        captioner.model().config().type() == org.captioner.model.DecoderType.HARD_ATTENTION);
+                        pipeline.model().config().type() == org.captioner.model.DecoderType.HARD_ATTENTION);
         if (report != null && !previous.isEmpty()) {
             Map<String, Path> files = new java.util.HashMap<>();
-            for (ImageFiles.Input i : all) files.put(i.name(), i.file());
-            for (CaptionJournal.Row r : previous.values()) {
+            for (ImageInput i : all) files.put(i.name(), i.file());
+            for (CaptionRecord r : previous.values()) {
                 if (files.containsKey(r.image())) report.add(r.image(), files.get(r.image()), r.caption());
             }
         }
@@ -141,8 +133,8 @@ public final class CaptionCommand implements Callable<Integer> {
         if (out == null) {
             Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
             Output o = new Output(w, format);
-            counts = captionAll(captioner, todo, rows -> {
-                for (CaptionJournal.Row r : rows) o.write(r);
+            counts = captionAll(pipeline, options, todo, rows -> {
+                for (CaptionRecord r : rows) o.write(r);
                 w.flush();
             }, report);
             o.finish();
@@ -151,27 +143,25 @@ public final class CaptionCommand implements Callable<Integer> {
             try (CaptionJournal journal = CaptionJournal.open(journalFile, 2_000, attention || html != null)) {
                 // rows continued from a finished output go into the fresh progress file first
                 if (Files.size(journalFile) == 0) journal.append(List.copyOf(previous.values()));
-                counts = captionAll(captioner, todo, journal::append, report);
+                counts = captionAll(pipeline, options, todo, journal::append, report);
             } catch (IOException e) {
                 err().println("error: cannot write the progress of this run to " + journalFile + ": " + e.getMessage()
                         + ". Every image written before is kept there; run the same command with --resume once the problem is fixed.");
                 return Main.EXIT_FATAL;
             }
             // the output in its format, from the progress file, in input order; temp file renamed over --out at the end
-            Map<String, CaptionJournal.Row> rows = CaptionJournal.read(journalFile);
-            Map<String, CaptionJournal.Row> ordered = new LinkedHashMap<>();
-            for (ImageFiles.Input i : all) if (rows.containsKey(i.name())) ordered.put(i.name(), rows.get(i.name()));
+            Map<String, CaptionRecord> rows = CaptionJournal.read(journalFile);
+            Map<String, CaptionRecord> ordered = new LinkedHashMap<>();
+            for (ImageInput i : all) if (rows.containsKey(i.name())) ordered.put(i.name(), rows.get(i.name()));
             ordered.putAll(rows);
             try {
                 AtomicFiles.write(out, os -> {
                     Writer w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
                     Output o = new Output(w, format);
-                    for (CaptionJournal.Row r : ordered.values()) o.write(r);
+                    for (CaptionRecord r : ordered.values()) o.write(r);
                     o.finish();
                     w.flush();
-                    if (Boolean.getBoolean("captioner.test.pauseBeforeRename")) {           // kill-test hook
-                        org.captioner.util.KillTestHooks.pause("pausing before the final rename");
-                    }
+                    FaultPoint.at("caption.before-rename", ordered.size());
                 });
             } catch (IOException e) {
                 err().println("error: cannot write " + out + ": " + e.getMessage() + ". The captions are kept in " + journalFile
@@ -189,45 +179,49 @@ public final class CaptionCommand implements Callable<Integer> {
         err().printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
                 all.size() - todo.size(), secs, (ok + failed) / Math.max(secs, 1e-9), out == null ? "" : " -> " + out);
         err().flush();
+        pipeline.close();
+        if (statsJson != null) {
+            Map<String, Object> st = new LinkedHashMap<>();
+            st.put("images", all.size());
+            st.put("captioned", ok);
+            st.put("failed", failed);
+            st.put("skipped", all.size() - todo.size());
+            st.put("seconds", secs);
+            st.put("images_per_second", (ok + failed) / Math.max(secs, 1e-9));
+            AtomicFiles.writeString(statsJson, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(st) + "\n");
+        }
         if (ok + previous.size() == 0 && failed > 0) return Main.EXIT_FATAL;
         return failed > 0 ? Main.EXIT_PARTIAL : Main.EXIT_OK;
     }
 
-    /** Where a batch's rows go: standard output, or the progress file. */
+    /** Where a batch's records go: standard output, or the progress file. */
     @FunctionalInterface
-    private interface RowSink {
-        void accept(List<CaptionJournal.Row> rows) throws IOException;
+    private interface RecordSink {
+        void accept(List<CaptionRecord> records) throws IOException;
     }
 
-    /** Streams the images through decoding and the networks into {@code sink}, batch by batch; returns {captioned, failed}. */
-    private int[] captionAll(Captioner captioner, List<ImageFiles.Input> todo, RowSink sink, HtmlReport report) throws IOException {
+    /** Streams the images through the pipeline into {@code sink}, batch by batch; returns {captioned, failed}. */
+    private int[] captionAll(CaptionPipeline pipeline, DecodeOptions options, List<ImageInput> todo, RecordSink sink, HtmlReport report)
+            throws IOException {
         int ok = 0, failed = 0;
-        try (ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), threads, 2);
+        Map<String, Path> files = new java.util.HashMap<>();
+        if (report != null) for (ImageInput i : todo) files.put(i.name(), i.file());
+        try (var batches = pipeline.caption(todo.iterator(), options, images.batch, images.threads);
              Progress pb = Progress.start("caption", todo.size(), "images", !noProgress)) {
-            NativeMemory memory = new NativeMemory(256);
-            Iterator<ImageBatchLoader.Batch> it = loader.batches(todo.stream().map(ImageFiles.Input::file).toList(), batch);
-            while (it.hasNext()) {
-                ImageBatchLoader.Batch bt = it.next();
-                List<Caption> caps = bt.images() == null ? List.of() : captioner.captionTensor(bt.images());
-                List<CaptionJournal.Row> rows = new ArrayList<>();
-                int k = 0;
-                for (ImageBatchLoader.Item item : bt.items()) {
-                    String name = todo.get(item.index()).name();
-                    if (item.ok()) {
-                        Caption c = caps.get(k++);
-                        rows.add(new CaptionJournal.Row(name, c, null));
-                        if (report != null) report.add(name, todo.get(item.index()).file(), c);
+            while (batches.hasNext()) {
+                List<CaptionRecord> records = batches.next();
+                for (CaptionRecord r : records) {
+                    if (r.ok()) {
+                        if (report != null) report.add(r.image(), files.get(r.image()), r.caption());
                         ok++;
                     } else {
-                        rows.add(new CaptionJournal.Row(name, null, item.error()));
-                        System.err.println("warning: " + name + ": " + item.error());
-                        if (report != null) report.addError(name, item.error());
+                        System.err.println("warning: " + r.image() + ": " + r.error());
+                        if (report != null) report.addError(r.image(), r.error());
                         failed++;
                     }
                 }
-                sink.accept(rows);
-                memory.processed(bt.items().size());
-                pb.stepBy(bt.items().size());
+                sink.accept(records);
+                pb.stepBy(records.size());
             }
         }
         return new int[] {ok, failed};
@@ -257,68 +251,37 @@ public final class CaptionCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
-    /** Writes one format; COCO results are a JSON array, so they are collected and written at the end. */
+    /** Writes one format, each from the record; COCO results are a JSON array, so they are collected and written at the end. */
     private final class Output {
-        private static final Pattern COCO_ID = Pattern.compile("(\\d{6,12})\\.(?i:jpe?g|png)$");
         private final Writer w;
         private final String format;
         private final List<Map<String, Object>> coco = new ArrayList<>();
-        private final com.fasterxml.jackson.databind.ObjectWriter csv = new CsvMapper().writer(CsvSchema.builder()
-                .addColumn("image").addColumn("caption").addColumn("score").addColumn("error").build());
+        private final com.fasterxml.jackson.databind.ObjectWriter csv;
         private boolean headerDone;
         private int errors;
-        private final boolean withNbest = nbest > 1, withAttention = attention;
 
         Output(Writer w, String format) {
             this.w = w;
             this.format = format;
+            CsvSchema.Builder cols = CsvSchema.builder();
+            for (CaptionRecord.Field f : CaptionRecord.CSV_COLUMNS) cols.addColumn(f.key());
+            this.csv = new CsvMapper().writer(cols.build());
         }
 
-        void write(CaptionJournal.Row r) throws IOException {
-            if (r.ok()) write(r.image(), r.caption(), withNbest, withAttention);
-            else error(r.image(), r.error());
-        }
-
-        void write(String image, Caption c, boolean withNbest, boolean withAttention) throws IOException {
+        void write(CaptionRecord r) throws IOException {
+            if (!r.ok()) errors++;
             switch (format) {
-                case "csv" -> csvRow(image, c.text(), c.score(), "");
+                case "csv" -> {
+                    if (!headerDone) {
+                        w.write(String.join(",", CaptionRecord.CSV_COLUMNS.stream().map(CaptionRecord.Field::key).toList()) + "\n");
+                        headerDone = true;
+                    }
+                    w.write(csv.writeValueAsString(r.csvRow()));
+                }
                 case "coco" -> {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    Matcher id = COCO_ID.matcher(image);
-                    if (id.find()) m.put("image_id", Long.parseLong(id.group(1)));
-                    m.put("file_name", image);
-                    m.put("caption", c.text());
-                    coco.add(m);
+                    if (r.ok()) coco.add(r.cocoEntry());                          // COCO results hold captions only: see finish()
                 }
-                default -> {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("image", image);
-                    CaptionJson.fields(m, c, withNbest, withAttention);
-                    w.write(JSON.writeValueAsString(m) + "\n");
-                }
-            }
-        }
-
-        /** One CSV row (image, caption, score, error): a failed image has an empty caption and score and its reason. */
-        private void csvRow(String image, String caption, Object score, String error) throws IOException {
-            if (!headerDone) {
-                w.write("image,caption,score,error\n");
-                headerDone = true;
-            }
-            w.write(csv.writeValueAsString(new Object[] {image, caption, score, error}));
-        }
-
-        void error(String image, String reason) throws IOException {
-            errors++;
-            switch (format) {
-                case "csv" -> csvRow(image, "", "", reason);
-                case "jsonl" -> {
-                    Map<String, Object> m = new LinkedHashMap<>();              // keys in a fixed order, image first
-                    m.put("image", image);
-                    m.put("error", reason);
-                    w.write(JSON.writeValueAsString(m) + "\n");
-                }
-                default -> { }                                                  // COCO results hold captions only: see finish()
+                default -> w.write(JSON.writeValueAsString(r.json(true, decoding.nbest > 1, attention)) + "\n");
             }
         }
 

@@ -2,7 +2,7 @@ package org.captioner.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.captioner.Caption;
+import org.captioner.CaptionRecord;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * The progress file of {@code caption --out FILE}: {@code FILE.progress} beside the output, one JSON line per
- * image (the whole caption: text, score, words, n-best, attention; or the error), appended and handed to the
+ * image (its {@link CaptionRecord} as a JSONL line, with the n-best list and attention maps; or the error), appended and handed to the
  * operating system after every batch, and forced to disk with the first batch {@code fsyncMillis} after the last
  * time. After a crash at any moment (kill -9; a power loss may also lose the rows since the last force) it holds
  * every complete row written; a torn last
@@ -29,13 +29,6 @@ import java.util.Map;
 final class CaptionJournal implements Closeable {
     static final String SUFFIX = ".progress";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** One image's outcome. */
-    record Row(String image, Caption caption, String error) {
-        boolean ok() {
-            return caption != null;
-        }
-    }
 
     private final Path file;
     private final FileChannel channel;
@@ -84,9 +77,9 @@ final class CaptionJournal implements Closeable {
     }
 
     /** Appends a batch of rows as whole lines, one write; forced to disk when the interval has passed. */
-    void append(List<Row> rows) throws IOException {
+    void append(List<CaptionRecord> rows) throws IOException {
         StringBuilder sb = new StringBuilder();
-        for (Row r : rows) sb.append(JSON.writeValueAsString(toJson(r, keepAttention))).append('\n');
+        for (CaptionRecord r : rows) sb.append(JSON.writeValueAsString(line(r))).append('\n');
         ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
         while (buf.hasRemaining()) channel.write(buf);
         if (System.currentTimeMillis() - lastSync >= fsyncMillis) sync();
@@ -107,23 +100,23 @@ final class CaptionJournal implements Closeable {
     }
 
     /** The complete rows of a progress file, by image (a later row for the same image replaces an earlier one). */
-    static Map<String, Row> read(Path file) throws IOException {
-        Map<String, Row> rows = new LinkedHashMap<>();
+    static Map<String, CaptionRecord> read(Path file) throws IOException {
+        Map<String, CaptionRecord> rows = new LinkedHashMap<>();
         if (!Files.exists(file)) return rows;
         String s = Files.readString(file, StandardCharsets.UTF_8);
         int end = s.lastIndexOf('\n');
         if (end < 0) return rows;
         for (String line : s.substring(0, end).split("\n")) {
             if (line.isBlank()) continue;
-            Row r = fromJson(JSON.readTree(line));
+            CaptionRecord r = CaptionRecord.fromJson(JSON.readTree(line));
             rows.put(r.image(), r);
         }
         return rows;
     }
 
     /** The captioned rows of a finished JSONL output (from an earlier run), to continue it with --resume. */
-    static Map<String, Row> readJsonlOutput(Path out) throws IOException {
-        Map<String, Row> rows = new LinkedHashMap<>();
+    static Map<String, CaptionRecord> readJsonlOutput(Path out) throws IOException {
+        Map<String, CaptionRecord> rows = new LinkedHashMap<>();
         for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
             if (line.isBlank()) continue;
             JsonNode n;
@@ -132,53 +125,13 @@ final class CaptionJournal implements Closeable {
             } catch (IOException e) {
                 continue; // not JSONL (another format) or damaged: that image is captioned again
             }
-            if (n.has("image") && n.has("caption")) rows.put(n.get("image").asText(), fromJson(n));
+            if (n.has("image") && n.has("caption")) rows.put(n.get("image").asText(), CaptionRecord.fromJson(n));
         }
         return rows;
     }
 
-    private static Map<String, Object> toJson(Row r, boolean keepAttention) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("image", r.image());
-        if (!r.ok()) {
-            m.put("error", r.error());
-            return m;
-        }
-        Caption c = r.caption();
-        m.put("caption", c.text());
-        m.put("score", c.score());
-        m.put("tokens", c.tokens());
-        if (c.nbest().size() > 1) {
-            List<Map<String, Object>> nb = new ArrayList<>();
-            for (Caption x : c.nbest()) nb.add(Map.of("caption", x.text(), "score", x.score(), "tokens", x.tokens()));
-            m.put("nbest", nb);
-        }
-        if (keepAttention && !c.attention().isEmpty()) m.put("attention_maps", c.attention());
-        return m;
-    }
-
-    private static Row fromJson(JsonNode n) {
-        String image = n.get("image").asText();
-        if (!n.has("caption")) return new Row(image, null, n.path("error").asText("unknown error"));
-        Caption c = caption(n);
-        List<Caption> nbest = new ArrayList<>();
-        if (n.has("nbest")) for (JsonNode x : n.get("nbest")) nbest.add(caption(x));
-        List<float[]> att = new ArrayList<>();
-        JsonNode maps = n.has("attention_maps") ? n.get("attention_maps") : n.path("attention").path("maps");
-        for (JsonNode map : maps) {
-            float[] a = new float[map.size()];
-            for (int i = 0; i < a.length; i++) a[i] = (float) map.get(i).asDouble();
-            att.add(a);
-        }
-        // as Captioner makes them: the n-best list starts with the caption itself (alone when no n-best was kept)
-        if (nbest.isEmpty()) nbest.add(new Caption(c.text(), c.score(), c.tokens(), List.of(), att));
-        return new Row(image, new Caption(c.text(), c.score(), c.tokens(), nbest, att), null);
-    }
-
-    private static Caption caption(JsonNode n) {
-        List<String> tokens = new ArrayList<>();
-        if (n.has("tokens")) for (JsonNode t : n.get("tokens")) tokens.add(t.asText());
-        else tokens.addAll(List.of(n.get("caption").asText().split(" ")));
-        return new Caption(n.get("caption").asText(), n.path("score").asDouble(), tokens, List.of(), List.of());
+    /** A record's line: its JSONL object with the n-best list (when there is one) and the attention maps (when kept). */
+    private Map<String, Object> line(CaptionRecord r) {
+        return r.json(true, r.ok() && r.caption().nbest().size() > 1, keepAttention);
     }
 }

@@ -5,7 +5,6 @@ import org.captioner.data.CaptionDataset;
 import org.captioner.data.ImageCaptions;
 import org.captioner.train.BatchBuilder;
 import org.captioner.train.FeatureGrids;
-import org.captioner.decode.DecodeOptions;
 import org.captioner.decode.Hypothesis;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.features.FeatureSet;
@@ -23,7 +22,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = {"Caption the images of a features folder with a trained model (no CNN: reads cached features).",
-                "Writes JSONL {\"image\", \"caption\", \"score\"} that 'evaluate' reads; prints decoding speed."})
+                "Writes the JSONL of 'caption' ({\"image\", \"caption\", \"score\"}) that 'evaluate' reads; prints decoding speed."})
 public final class DecodeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model folder.")
     Path model;
@@ -35,10 +34,9 @@ public final class DecodeCommand implements Callable<Integer> {
     String split;
     @Option(names = "--out", required = true, description = "Output JSONL.")
     Path out;
-    @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).") int beam;
+    @picocli.CommandLine.Mixin
+    BeamOptions search = new BeamOptions();
     @Option(names = "--batch", defaultValue = "100", description = "Images decoded together.") int batch;
-    @Option(names = "--length-alpha", description = {"Length normalisation: rank beam hypotheses by logP / length^alpha",
-            "(default: the model's recommended value; 0 = raw log-probability; 0.5-1 favours longer captions)."}) Double lengthAlpha;
     @Option(names = "--tune-length-alpha", split = ",", paramLabel = "A,B,...", description = {"Decode with each value, score CIDEr-D",
             "against --captions, and record the best in the model as its recommended length normalisation."}) List<Double> tuneAlphas;
 
@@ -69,7 +67,9 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.decoding(spec, beam, 1, false, 1.0, 0, lengthAlpha);
+        search.check(spec);
+        int beam = search.beam;
+        Double lengthAlpha = search.lengthAlpha;
         Options.positive(spec, "--batch", batch);
         if (tuneAlphas != null) {
             if (captions == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--tune-length-alpha needs --captions (and --split)");
@@ -83,19 +83,19 @@ public final class DecodeCommand implements Callable<Integer> {
             List<String> names = sel.names();
             int[] rows = sel.rows();
             BatchBuilder features = sel.features();
-            org.captioner.decode.CaptionSearch search = new org.captioner.decode.CaptionSearch(m.decoder(), m.vocabulary());
+            org.captioner.decode.CaptionSearch captionSearch = new org.captioner.decode.CaptionSearch(m.decoder(), m.vocabulary());
             List<Hypothesis> best = null;                   // the tuned alpha's captions, reused below
-            double alpha = lengthAlpha != null ? lengthAlpha : m.recommendedLengthAlpha();
+            double alpha = search.resolve(m).lengthAlpha();
             if (tuneAlphas != null) {
                 Map<String, ImageCaptions> refs = new LinkedHashMap<>();
                 for (ImageCaptions ic : CaptionDataset.load(captions).split(split)) refs.put(ic.file(), ic);
                 double bestAlpha = 0, bestCider = -1;
                 for (double a : tuneAlphas) {
-                    List<Hypothesis> hs = features.caption(search, rows, DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(a), batch);
+                    List<Hypothesis> hs = features.caption(captionSearch, rows, search.resolve(m).withLengthAlpha(a), batch);
                     List<String> hyp = new ArrayList<>();
                     List<List<String>> ref = new ArrayList<>();
                     for (int i = 0; i < rows.length; i++) {
-                        hyp.add(String.join(" ", m.vocabulary().decode(hs.get(i).tokens())));
+                        hyp.add(m.vocabulary().text(hs.get(i).tokens()));
                         ref.add(refs.get(names.get(i)).captions());
                     }
                     var sc = org.captioner.eval.Scores.of(names, hyp, ref);
@@ -117,16 +117,13 @@ public final class DecodeCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             boolean reused = best != null;
             if (best == null) {
-                DecodeOptions opts = DecodeOptions.beam(beam).withMaxLength(m.config().maxLength()).withLengthAlpha(alpha);
-                best = features.caption(search, rows, opts, batch);
+                best = features.caption(captionSearch, rows, search.resolve(m).withLengthAlpha(alpha), batch);
             }
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < rows.length; i++) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("image", names.get(i));
-                row.put("caption", String.join(" ", m.vocabulary().decode(best.get(i).tokens())));
-                row.put("score", best.get(i).logProb());
-                sb.append(json.writeValueAsString(row)).append('\n');
+                Hypothesis h = best.get(i);
+                var c = org.captioner.Caption.of(m.vocabulary().decode(h.tokens()), h.logProb(), List.of(), List.of());
+                sb.append(json.writeValueAsString(org.captioner.CaptionRecord.of(names.get(i), c).json(true, false, false))).append('\n');
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             AtomicFiles.writeString(out, sb.toString());

@@ -75,7 +75,7 @@ public final class FeaturesCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        List<ImageFiles.Input> all = new ArrayList<>(ImageFiles.collect(inputs, recursive));
+        List<org.captioner.ImageInput> all = new ArrayList<>(ImageFiles.collect(inputs, recursive));
         if (list != null) all.addAll(ImageFiles.fromList(list, root));
         if (all.isEmpty()) {
             spec.commandLine().getErr().println("error: no images found in " + (inputs.isEmpty() ? list : inputs));

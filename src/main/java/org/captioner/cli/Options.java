@@ -17,16 +17,6 @@ public final class Options {
         }
     }
 
-    /** The decoding options a command was given, checked by {@link org.captioner.decode.DecodeOptions#check}: a usage error if wrong. */
-    public static void decoding(CommandLine.Model.CommandSpec spec, int beam, int nbest, boolean sample, double temperature, int topK,
-                                Double lengthAlpha) {
-        try {
-            org.captioner.decode.DecodeOptions.check(beam, nbest, sample, temperature, topK, lengthAlpha);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-    }
-
     /** An option picocli cannot mark required because a hidden former name sets it too. */
     static void required(CommandLine.Model.CommandSpec spec, String name, Object value) {
         if (value == null) {

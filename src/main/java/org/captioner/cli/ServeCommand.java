@@ -1,6 +1,6 @@
 package org.captioner.cli;
 
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.serve.CaptionServer;
 import org.captioner.serve.ServeOptions;
@@ -20,12 +20,10 @@ import java.util.regex.Pattern;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve captions over HTTP: POST /v1/captions, a page to try it at /, /healthz, /v1/model, /metrics, /openapi.json."})
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model folder (default: the bundled models/default).") Path model;
-    @Option(names = "--weights", description = "Encoder weights file (default: as for caption).") Path weights;
+    @CommandLine.Mixin ModelOptions model = new ModelOptions();
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to listen on (0.0.0.0 for all).") String host;
     @Option(names = "--port", defaultValue = "8080", description = "Port (0 = any free port).") int port;
-    @Option(names = "--beam", defaultValue = "3", description = "Default beam width (requests may ask for another).") int beam;
-    @Option(names = "--length-alpha", description = "Beam length normalisation (default: the model's recommended value).") Double lengthAlpha;
+    @CommandLine.Mixin BeamOptions search = new BeamOptions();           // requests may ask for another beam
     @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call.") int maxBatch;
     @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch.") int maxWaitMs;
     @Option(names = "--max-bytes", defaultValue = "20MB", description = "Largest request body, e.g. 20MB, 512KB.") String maxBytes;
@@ -40,7 +38,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.decoding(spec, beam, 1, false, 1.0, 0, lengthAlpha);
+        search.check(spec);
         String token = null;
         if (tokenFile != null) {
             if (!Files.isReadable(tokenFile)) throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile + " cannot be read");
@@ -55,10 +53,8 @@ public final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         NativeSetup.init();
-        Captioner.Builder b = Captioner.builder().beam(beam).weights(weights);
-        if (lengthAlpha != null) b.lengthAlpha(lengthAlpha);
-        Captioner captioner = b.build(model != null ? model : Captioner.defaultModel());
-        CaptionServer server = CaptionServer.start(captioner, o);
+        CaptionPipeline pipeline = model.load();
+        CaptionServer server = CaptionServer.start(pipeline, search.resolve(pipeline.model()), o);
         spec.commandLine().getOut().println("serving on http://" + o.host() + ":" + server.port() + "/  (Ctrl-C to stop)");
         spec.commandLine().getOut().flush();
         CountDownLatch stop = new CountDownLatch(1);
@@ -74,7 +70,7 @@ public final class ServeCommand implements Callable<Integer> {
         stop.await();
         spec.commandLine().getErr().println("stopping: finishing the requests in flight");
         server.shutdown(30_000);
-        captioner.close();
+        pipeline.close();
         return Main.EXIT_OK;
     }
 

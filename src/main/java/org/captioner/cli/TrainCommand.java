@@ -45,7 +45,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs to train (the best on dev is kept; with --resume: the new total).") int epochs;
     @Option(names = "--batch", defaultValue = "64", description = "Captions per batch.") int batch;
-    @Option(names = "--lr", description = {"Adam learning rate (default: 4e-4; 2e-5 with --scst). With --resume: replaces the",
+    @Option(names = "--lr", description = {"Adam learning rate (default: " + TrainOptions.DEFAULT_LEARNING_RATE + "; " + TrainOptions.DEFAULT_SCST_LEARNING_RATE + " with --scst). With --resume: replaces the",
             "checkpoint's (which otherwise continues, decays included)."}) Double lrOption;
     @Option(names = "--scst", description = {"Self-critical sequence training: fine-tune --init on the CIDEr-D of its own sampled captions",
             "(REINFORCE with a baseline; see docs/training.md). The decoder and vocabulary come from --init."}) boolean scst;
@@ -116,7 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
                 {"--dev-beam", devBeam}, {"--embed", embed}, {"--hidden", hidden}, {"--patience", patience}, {"--layers", layers}}) {
             Options.positive(spec, (String) e[0], (Integer) e[1]);
         }
-        double lr = lrOption != null ? lrOption : scst ? 2e-5 : 4e-4;
+        double lr = lrOption != null ? lrOption : scst ? TrainOptions.DEFAULT_SCST_LEARNING_RATE : TrainOptions.DEFAULT_LEARNING_RATE;
         Options.range(spec, "--lr", lr, 1e-7, 1);
         ScstOptions scstOptions = null;
         if (init != null && !scst) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--init is only used with --scst");

@@ -14,7 +14,7 @@ package org.captioner.decode;
  * @param seed        random seed for sampling
  */
 public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sample, double temperature, int topK,
-                            int maxLength, boolean allowUnk, long seed) {
+                            int maxLength, boolean allowUnk, long seed) implements java.io.Serializable {
     /** The widest beam any front end accepts (the CLI, the API, serve, Spark): wider ones only cost time here. */
     public static final int MAX_BEAM = 20;
 

@@ -2,17 +2,14 @@ package org.captioner.features;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.captioner.encoder.EncodedBatch;
+import org.captioner.ImageInput;
 import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.ImageEncoder;
 import org.captioner.image.ImagePreprocessor;
 import org.captioner.image.ImageBatchLoader;
-import org.captioner.image.ImageDecoder;
-import org.captioner.image.ImageFiles;
+import org.captioner.pipeline.EncodingPipeline;
 import org.captioner.util.AtomicFiles;
-import org.captioner.util.NativeMemory;
 import org.captioner.util.Progress;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -63,7 +59,7 @@ public final class FeatureExtractor {
         this.progress = progress;
     }
 
-    public Summary run(List<ImageFiles.Input> inputs, Path outDir) throws IOException {
+    public Summary run(List<ImageInput> inputs, Path outDir) throws IOException {
         Files.createDirectories(outDir);
         checkOrWriteMeta(outDir, -1);
         Path namesFile = outDir.resolve(NAMES);
@@ -85,41 +81,35 @@ public final class FeatureExtractor {
         return (Files.size(npy) - h.dataOffset()) / (h.rowElems() * elemBytes);
     }
 
-    private Summary extract(List<ImageFiles.Input> inputs, Path outDir, List<String> done, NpyWriter vec, NpyWriter grid) throws IOException {
+    private Summary extract(List<ImageInput> inputs, Path outDir, List<String> done, NpyWriter vec, NpyWriter grid) throws IOException {
         // Rewrite names.txt to exactly the kept rows (drops a torn last line).
         AtomicFiles.writeString(outDir.resolve(NAMES), done.isEmpty() ? "" : String.join("\n", done) + "\n");
         Set<String> doneSet = new HashSet<>(done);
-        List<ImageFiles.Input> todo = inputs.stream().filter(i -> !doneSet.contains(i.name())).toList();
+        List<ImageInput> todo = inputs.stream().filter(i -> !doneSet.contains(i.name())).toList();
         if (!done.isEmpty()) log.info("Resuming: {} images already in {}, {} to go", done.size(), outDir, todo.size());
         long t0 = System.nanoTime();
         int written = 0, failed = 0;
-        ImagePreprocessor pre = encoder.type().preprocessor();
-        List<java.nio.file.Path> files = todo.stream().map(ImageFiles.Input::file).toList();
-        try (ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), pre, decodeThreads, 2);
+        try (var batches = EncodingPipeline.encode(encoder, todo.iterator(), batchSize, decodeThreads, true);
              BufferedWriter names = Files.newBufferedWriter(outDir.resolve(NAMES), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
              BufferedWriter errors = Files.newBufferedWriter(outDir.resolve(ERRORS), StandardCharsets.UTF_8,
                      StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
              Progress pb = Progress.start("features", todo.size(), "images", progress)) {
-            Iterator<ImageBatchLoader.Batch> it = loader.batches(files, batchSize);
-            NativeMemory memory = new NativeMemory(256);
-            while (it.hasNext()) {
-                ImageBatchLoader.Batch b = it.next();
+            while (batches.hasNext()) {
+                EncodingPipeline.Encoded b = batches.next();
                 List<String> okNames = new ArrayList<>();
                 for (ImageBatchLoader.Item item : b.items()) {
-                    String name = todo.get(item.index()).name();
                     if (item.ok()) {
-                        okNames.add(name);
+                        okNames.add(item.name());
                     } else {
                         failed++;
-                        errors.write(JSON.writeValueAsString(Map.of("image", name, "error", item.error())));
+                        errors.write(JSON.writeValueAsString(Map.of("image", item.name(), "error", item.error())));
                         errors.newLine();
-                        log.warn("{}: {}", name, item.error());
+                        log.warn("{}: {}", item.name(), item.error());
                     }
                 }
-                if (b.images() != null) {
-                    EncodedBatch enc = encoder.encode(b.images());
-                    vec.append(enc.vectors().castTo(DataType.FLOAT).dup('c').data().asFloat());
-                    grid.append(enc.grid().castTo(DataType.FLOAT).dup('c').data().asFloat());
+                if (!okNames.isEmpty()) {
+                    vec.append(b.vectors());
+                    grid.append(b.grids());
                     for (String n : okNames) {
                         names.write(n);
                         names.newLine();
@@ -128,7 +118,6 @@ public final class FeatureExtractor {
                     written += okNames.size();
                 }
                 errors.flush();
-                memory.processed(b.items().size());
                 pb.stepBy(b.items().size());
             }
         }

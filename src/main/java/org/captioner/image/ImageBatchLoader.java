@@ -1,9 +1,10 @@
 package org.captioner.image;
 
+import org.captioner.ImageInput;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import java.awt.image.BufferedImage;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -16,102 +17,95 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Decodes and preprocesses images on background threads while the caller runs the CNN on the previous
- * batch, and hands out batches in input order. Failed images are reported with their reason and left out
- * of the tensor; they never stop the stream. At most {@code lookahead} batches are in memory at once, so
- * memory stays flat however many files there are.
+ * The first stage of every pipeline: decodes and preprocesses images on background threads while the caller runs
+ * the networks on the previous batch, and hands out batches in input order. A failed image is an item with its
+ * reason and no pixels; it never stops the stream. At most {@code lookahead} batches are in memory at once, and the
+ * inputs are read only as far as that needs, so memory stays flat however many images there are.
  */
-public final class ImageBatchLoader implements AutoCloseable {
+public final class ImageBatchLoader {
 
-    /** One input file's outcome. */
-    public record Item(int index, Path file, float[] pixels, String error) {
+    /** One input's outcome: its pixels ([3, S, S] as {@link ImagePreprocessor#toChw}) or why it failed. */
+    public record Item(int index, ImageInput input, float[] pixels, String error) {
         public boolean ok() {
             return error == null;
         }
+
+        public String name() {
+            return input.name();
+        }
     }
 
-    /**
-     * A batch in input order.
-     *
-     * @param items  every file of the batch, failed ones included
-     * @param images [nOk, 3, size, size] tensor of the successful items in order, or null when none succeeded
-     */
-    public record Batch(List<Item> items, INDArray images) {
+    /** A batch of items in input order, failed ones included. */
+    public record Batch(List<Item> items) {
+        /** The pixels of the successful items, in order. */
+        public List<float[]> pixels() {
+            return items.stream().filter(Item::ok).map(Item::pixels).toList();
+        }
+    }
+
+    /** An iterator that holds decoding threads: closed when exhausted, or by the caller when it stops early. */
+    public interface BatchStream<T> extends Iterator<T>, AutoCloseable {
+        @Override
+        void close();
     }
 
     private final ImageDecoder decoder;
     private final ImagePreprocessor preprocessor;
-    private final ExecutorService pool;
-    private final int lookahead;
+    private final int threads, lookahead;
 
     public ImageBatchLoader(ImageDecoder decoder, ImagePreprocessor preprocessor, int threads, int lookaheadBatches) {
         this.decoder = decoder;
         this.preprocessor = preprocessor;
-        this.pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+        this.threads = Math.max(1, threads);
+        this.lookahead = Math.max(1, lookaheadBatches);
+    }
+
+    public ImagePreprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    /** Decodes one input and preprocesses it for the encoder, on the caller's thread. */
+    public float[] prepare(ImageInput in) throws ImageLoadException {
+        BufferedImage img = in.file() != null ? decoder.decode(in.file())
+                : in.bytes() != null ? decoder.decode(in.bytes()) : ImageDecoder.toRgb(in.image());
+        return preprocessor.toChw(img);
+    }
+
+    /** One place that turns an input into an item: pixels, or the reason it failed. */
+    public Item load(int index, ImageInput in) {
+        try {
+            return new Item(index, in, prepare(in), null);
+        } catch (ImageLoadException e) {
+            return new Item(index, in, null, e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return new Item(index, in, null, "cannot decode: " + e);
+        }
+    }
+
+    /** Batches of {@code batchSize} items in input order; items' indices count from 0. */
+    public BatchStream<Batch> batches(Iterator<ImageInput> inputs, int batchSize) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "image-decode");
             t.setDaemon(true);
             return t;
         });
-        this.lookahead = Math.max(1, lookaheadBatches);
-    }
-
-    /** Decodes one file to preprocessed pixels; errors become the item's reason. */
-    public Item load(int index, Path file) {
-        return item(index, file, () -> decoder.decode(file));
-    }
-
-    /** Decodes one image held in memory (e.g. a Spark row's bytes); {@code file} is null in the item. */
-    public Item load(int index, byte[] bytes) {
-        return item(index, null, () -> decoder.decode(bytes));
-    }
-
-    @FunctionalInterface
-    private interface Decoding {
-        java.awt.image.BufferedImage decode() throws ImageLoadException;
-    }
-
-    /** One place that turns a decoding into an item: pixels, or the reason it failed. */
-    private Item item(int index, Path file, Decoding decoding) {
-        try {
-            return new Item(index, file, preprocessor.toChw(decoding.decode()), null);
-        } catch (ImageLoadException e) {
-            return new Item(index, file, null, e.getMessage());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            return new Item(index, file, null, "cannot decode: " + e);
-        }
-    }
-
-    public Iterator<Batch> batches(List<Path> files, int batchSize) {
-        return batches(files.iterator(), batchSize, this::load);
-    }
-
-    /** How an input becomes an item: {@code load(index, input)}, run on the decoding threads. */
-    @FunctionalInterface
-    public interface ItemLoader<T> {
-        Item load(int index, T input);
-    }
-
-    /**
-     * Batches of any inputs in order, read from {@code inputs} only as far as the look-ahead needs (a Spark
-     * partition's rows stream through without being collected); items' indices count from 0.
-     */
-    public <T> Iterator<Batch> batches(Iterator<T> inputs, int batchSize, ItemLoader<T> loader) {
-        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
-        return new Iterator<>() {
+        return new BatchStream<>() {
             private final Deque<Future<Item>> pending = new ArrayDeque<>();
             private int submitted = 0;
 
             private void fill() {
-                while (inputs.hasNext() && pending.size() < (long) batchSize * (lookahead + 1)) {
+                while (!pool.isShutdown() && inputs.hasNext() && pending.size() < (long) batchSize * (lookahead + 1)) {
                     final int i = submitted++;
-                    final T input = inputs.next();
-                    pending.add(pool.submit(() -> loader.load(i, input)));
+                    final ImageInput input = inputs.next();
+                    pending.add(pool.submit(() -> load(i, input)));
                 }
             }
 
             @Override
             public boolean hasNext() {
                 fill();
+                if (pending.isEmpty()) close();
                 return !pending.isEmpty();
             }
 
@@ -130,25 +124,25 @@ public final class ImageBatchLoader implements AutoCloseable {
                     }
                     fill();
                 }
-                return new Batch(items, stack(items));
+                return new Batch(items);
+            }
+
+            @Override
+            public void close() {
+                pool.shutdownNow();
             }
         };
     }
 
-    private INDArray stack(List<Item> items) {
-        int n = (int) items.stream().filter(Item::ok).count();
-        if (n == 0) return null;
-        int len = preprocessor.length(), size = preprocessor.size();
+    /** Preprocessed images as the encoder's input, [n, 3, size, size]: the one place pixels become a tensor. */
+    public static INDArray stack(List<float[]> images, int size) {
+        int n = images.size(), len = 3 * size * size;
         float[] all = new float[n * len];
-        int k = 0;
-        for (Item it : items) {
-            if (it.ok()) System.arraycopy(it.pixels(), 0, all, (k++) * len, len);
+        for (int i = 0; i < n; i++) {
+            float[] px = images.get(i);
+            if (px.length != len) throw new IllegalArgumentException("expected a 3 x " + size + " x " + size + " image, got " + px.length + " values");
+            System.arraycopy(px, 0, all, i * len, len);
         }
         return Nd4j.create(all, new long[] {n, 3, size, size}, 'c');
-    }
-
-    @Override
-    public void close() {
-        pool.shutdownNow();
     }
 }

@@ -13,10 +13,6 @@ import java.util.stream.Stream;
 public final class ImageFiles {
     public static final Set<String> EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif", "jpe", "jfif");
 
-    /** An image to process: where it is, and the name it is reported under (relative to its input root). */
-    public record Input(Path file, String name) {
-    }
-
     private ImageFiles() {
     }
 
@@ -31,16 +27,16 @@ public final class ImageFiles {
      * named relative to the folder. Files are taken as given, whatever their extension, so a mislabelled
      * file is reported rather than silently skipped.
      */
-    public static List<Input> collect(List<Path> paths, boolean recursive) throws IOException {
-        List<Input> out = new ArrayList<>();
+    public static List<org.captioner.ImageInput> collect(List<Path> paths, boolean recursive) throws IOException {
+        List<org.captioner.ImageInput> out = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = recursive ? Files.walk(p) : Files.list(p)) {
                     s.filter(Files::isRegularFile).filter(ImageFiles::hasImageExtension).sorted()
-                            .forEach(f -> out.add(new Input(f, p.relativize(f).toString().replace('\\', '/'))));
+                            .forEach(f -> out.add(org.captioner.ImageInput.of(p.relativize(f).toString().replace('\\', '/'), f)));
                 }
             } else if (Files.exists(p)) {
-                out.add(new Input(p, p.toString()));
+                out.add(org.captioner.ImageInput.of(p));
             } else {
                 throw new IOException("no such file or folder: " + p);
             }
@@ -49,13 +45,13 @@ public final class ImageFiles {
     }
 
     /** Reads a list file: one image path per line, relative to {@code root} (default: the list's folder). */
-    public static List<Input> fromList(Path list, Path root) throws IOException {
+    public static List<org.captioner.ImageInput> fromList(Path list, Path root) throws IOException {
         Path base = root != null ? root : list.toAbsolutePath().getParent();
-        List<Input> out = new ArrayList<>();
+        List<org.captioner.ImageInput> out = new ArrayList<>();
         for (String line : Files.readAllLines(list)) {
             String name = line.strip();
             if (name.isEmpty() || name.startsWith("#")) continue;
-            out.add(new Input(base.resolve(name), name));
+            out.add(org.captioner.ImageInput.of(name, base.resolve(name)));
         }
         return out;
     }

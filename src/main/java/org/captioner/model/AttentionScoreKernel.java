@@ -159,11 +159,11 @@ final class AttentionScoreKernel {
      * Runs {@code body} over captions [0, batch) in two halves on two threads (the caller's and one pool thread),
      * or on the caller's thread alone when the work ({@code batch * perCaption} values) is too small to split.
      */
-    /** Work (values) below which a loop stays on one thread; tests lower it to cover the split. */
-    static long parallelThreshold = 200_000;
+    /** Work (values) below which a loop stays on one thread: splitting smaller loops costs more than it saves. */
+    static final long PARALLEL_THRESHOLD = 200_000;
 
     static void forEachCaptionRange(int batch, long perCaption, CaptionRange body) {
-        if (batch * perCaption < parallelThreshold || batch < 2) {
+        if (batch * perCaption < PARALLEL_THRESHOLD || batch < 2) {
             body.run(0, batch);
             return;
         }

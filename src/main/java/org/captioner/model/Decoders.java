@@ -28,8 +28,8 @@ public final class Decoders {
     public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double attentionLambda) throws IOException {
         return switch (c.type()) {
             case RNN, LSTM -> InjectedRnnDecoder.load(c, file, withUpdater);
-            case GRU -> GruDecoder.load(c, file, withUpdater, 4e-4);
-            case ATTENTION, HARD_ATTENTION -> AttentionDecoder.load(c, file, withUpdater, 4e-4, attentionLambda);
+            case GRU -> GruDecoder.load(c, file, withUpdater, org.captioner.train.TrainOptions.DEFAULT_LEARNING_RATE);
+            case ATTENTION, HARD_ATTENTION -> AttentionDecoder.load(c, file, withUpdater, org.captioner.train.TrainOptions.DEFAULT_LEARNING_RATE, attentionLambda);
         };
     }
 }

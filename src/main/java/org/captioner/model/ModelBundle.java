@@ -159,6 +159,16 @@ public final class ModelBundle {
         return lengthAlpha;
     }
 
+    /**
+     * Decoding options for this model: its maximum caption length and, unless {@code lengthAlpha} is given, its
+     * recommended length normalisation. The one place a front end's options meet a model.
+     */
+    public org.captioner.decode.DecodeOptions decodeOptions(int beam, int nbest, Double lengthAlpha, boolean sample, double temperature,
+                                                            int topK, long seed) {
+        double alpha = lengthAlpha != null ? lengthAlpha : recommendedLengthAlpha();
+        return new org.captioner.decode.DecodeOptions(sample ? 1 : beam, nbest, alpha, sample, temperature, topK, config().maxLength(), false, seed);
+    }
+
     /** Records the recommended length normalisation in config.json (atomically; the other files are untouched). */
     public static void recommendLengthAlpha(Path dir, double alpha, String how) throws IOException {
         ObjectNode n = (ObjectNode) JSON.readTree(dir.resolve(CONFIG).toFile());

@@ -114,8 +114,8 @@ public final class HtmlReport {
         StringBuilder h = new StringBuilder("<div class=\"attention\">");
         List<String> words = new ArrayList<>(c.tokens());
         words.add("<end>");
-        int[] read = markReadCell ? org.captioner.CaptionJson.peakCells(c) : null;
-        int[] grid = org.captioner.CaptionJson.attentionGrid(c.attention().get(0).length);
+        int[] read = markReadCell ? org.captioner.CaptionRecord.peakCells(c) : null;
+        int[] grid = org.captioner.CaptionRecord.attentionGrid(c.attention().get(0).length);
         for (int k = 0; k < c.attention().size() && k < words.size(); k++) {
             String f = "img/" + id + "-" + k + ".jpg";
             writeJpeg(AttentionOverlay.render(small, c.attention().get(k), read == null ? -1 : read[k]), dir.resolve(f));

@@ -10,10 +10,12 @@ import io.javalin.http.UploadedFile;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import org.captioner.Caption;
-import org.captioner.CaptionJson;
-import org.captioner.Captioner;
-import org.captioner.DynamicBatcher;
+import org.captioner.CaptionRecord;
+import org.captioner.ImageInput;
+import org.captioner.pipeline.CaptionPipeline;
+import org.captioner.pipeline.DynamicBatcher;
 import org.captioner.decode.DecodeOptions;
+import org.captioner.image.ImageBatchLoader;
 import org.captioner.image.ImageDecoder;
 import org.captioner.image.ImageLoadException;
 import org.captioner.image.ImageTooLargeException;
@@ -25,7 +27,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,10 +65,13 @@ public final class CaptionServer implements AutoCloseable {
     /** Request ids are this server's random tag and a counter: unique across restarts, in order within one. */
     private static final int SESSION = new java.security.SecureRandom().nextInt();
 
-    private final Captioner captioner;
+    private final CaptionPipeline pipeline;
+    /** The options requests start from (the command line's); a request may change beam, nbest, sampling. */
+    private final DecodeOptions defaults;
     private final ServeOptions o;
     private final DynamicBatcher batcher;
-    private final ImageDecoder decoder;
+    /** The pipeline's decoding stage with this server's pixel limit (a header-declared size over it is refused unread). */
+    private final ImageBatchLoader preparation;
     private final ServerMetrics metrics;
     private final ObjectMapper json = new ObjectMapper();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -78,20 +82,17 @@ public final class CaptionServer implements AutoCloseable {
     private final boolean attentionModel;
     private volatile boolean draining;
     private final Javalin app;
-    private final java.util.concurrent.ConcurrentSkipListMap<Integer, Long> batchSizes = new java.util.concurrent.ConcurrentSkipListMap<>();
 
-    private CaptionServer(Captioner captioner, ServeOptions o) {
-        this.captioner = captioner;
+    private CaptionServer(CaptionPipeline pipeline, DecodeOptions defaults, ServeOptions o) {
+        this.pipeline = pipeline;
+        this.defaults = defaults;
         this.o = o;
         this.token = o.token() == null ? null : o.token().getBytes(StandardCharsets.UTF_8);
-        this.attentionModel = captioner.model().config().type().attends();
-        this.decoder = new ImageDecoder(ImageDecoder.DEFAULT_MAX_SIDE, o.maxPixels());
+        this.attentionModel = pipeline.model().config().type().attends();
+        this.preparation = new ImageBatchLoader(new ImageDecoder(ImageDecoder.DEFAULT_MAX_SIDE, o.maxPixels()), pipeline.preprocessor(), 1, 1);
         this.decoding = new java.util.concurrent.Semaphore(o.threads());
         this.metrics = new ServerMetrics(this::queueDepth, inFlight::get);
-        this.batcher = new DynamicBatcher(captioner, o.maxBatch(), o.maxWaitMs(), o.queue(), n -> {
-            metrics.batchSize.observe(n);
-            batchSizes.merge(n, 1L, Long::sum);
-        });
+        this.batcher = new DynamicBatcher(pipeline, o.maxBatch(), o.maxWaitMs(), o.queue(), metrics.batchSize::observe);
         this.app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
@@ -152,21 +153,12 @@ public final class CaptionServer implements AutoCloseable {
     }
 
     /** Starts listening; the model is loaded already, so the server is ready (healthz 200) once this returns. */
-    public static CaptionServer start(Captioner captioner, ServeOptions o) {
-        CaptionServer s = new CaptionServer(captioner, o);
+    public static CaptionServer start(CaptionPipeline pipeline, DecodeOptions defaults, ServeOptions o) {
+        CaptionServer s = new CaptionServer(pipeline, defaults, o);
         s.app.start();
-        log.info("captioning with {} on http://{}:{}/ (max batch {}, max wait {} ms, queue {}, {})", captioner.model().dir(), o.host(), s.port(),
+        log.info("captioning with {} on http://{}:{}/ (max batch {}, max wait {} ms, queue {}, {})", pipeline.model().dir(), o.host(), s.port(),
                 o.maxBatch(), o.maxWaitMs(), o.queue(), o.token() == null ? "no token" : "bearer token required");
         return s;
-    }
-
-    /** How many network calls had each batch size since the start or the last reset (for benchmarks). */
-    public Map<Integer, Long> batchSizes() {
-        return new java.util.TreeMap<>(batchSizes);
-    }
-
-    public void resetBatchSizes() {
-        batchSizes.clear();
     }
 
     /** Images waiting for the network (a gauge of /metrics). */
@@ -241,13 +233,13 @@ public final class CaptionServer implements AutoCloseable {
     private void health(Context ctx) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", "ready");
-        m.put("model", captioner.model().dir().getFileName().toString());
+        m.put("model", pipeline.model().dir().getFileName().toString());
         m.put("queue_depth", batcher.queueDepth());
         ctx.json(m);
     }
 
     private ObjectNode modelInfo() {
-        ModelBundle m = captioner.model();
+        ModelBundle m = pipeline.model();
         ObjectNode n = json.createObjectNode();
         n.put("model", m.dir().getFileName().toString());
         n.put("decoder", m.config().type().id());
@@ -256,7 +248,7 @@ public final class CaptionServer implements AutoCloseable {
         n.put("encoder_weights_sha256", m.encoderWeightsSha256());
         n.put("vocabulary_size", m.vocabulary().size());
         n.put("recommended_length_alpha", m.recommendedLengthAlpha());
-        DecodeOptions d = captioner.options();
+        DecodeOptions d = defaults;
         ObjectNode def = n.putObject("default_options");
         def.put("beam", d.beam());
         def.put("length_alpha", d.lengthAlpha());
@@ -336,7 +328,7 @@ public final class CaptionServer implements AutoCloseable {
                 metrics.errors.labelValues(e.kind).inc();
                 m.put("error", errorBody(e, ctx));
             } else {
-                CaptionJson.fields(m, await(futures.get(i), deadline), r.decode().nbest() > 1, r.attention());
+                m.putAll(CaptionRecord.of("", await(futures.get(i), deadline)).json(false, r.decode().nbest() > 1, r.attention()));
                 metrics.images.inc();
             }
             answer.add(m);
@@ -348,8 +340,7 @@ public final class CaptionServer implements AutoCloseable {
     private void decodeAll(List<Named> images, List<Object> results) {
         for (Named n : images) {
             try {
-                BufferedImage img = decoder.decode(n.bytes());
-                results.add(captioner.preprocessor().toChw(img));
+                results.add(preparation.prepare(ImageInput.of(n.name() == null ? "body" : n.name(), n.bytes())));
             } catch (ImageTooLargeException e) {
                 results.add(new ApiError(413, "too_many_pixels", e.getMessage()));
             } catch (ImageLoadException e) {
@@ -385,7 +376,7 @@ public final class CaptionServer implements AutoCloseable {
         for (String k : ctx.queryParamMap().keySet()) {
             if (!OPTIONS.contains(k)) throw new ApiError(400, "bad_option", "unknown option '" + k + "'; known: " + new java.util.TreeSet<>(OPTIONS));
         }
-        DecodeOptions d = captioner.options();
+        DecodeOptions d = defaults;
         int beam = intOption(ctx, multipart, "beam", d.beam(), 1, DecodeOptions.MAX_BEAM);
         int nbest = intOption(ctx, multipart, "nbest", 1, 1, DecodeOptions.MAX_BEAM);
         boolean sample = boolOption(ctx, multipart, "sample", d.sample());

@@ -3,41 +3,85 @@ package org.captioner.spark;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.captioner.Caption;
-import org.captioner.CaptionJson;
-import org.captioner.Captioner;
-import org.captioner.image.ImageBatchLoader;
+import org.captioner.CaptionRecord;
+import org.captioner.CaptionRecord.Field;
+import org.captioner.pipeline.CaptionPipeline;
 
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Captions one partition of {@code (path, content)} rows: the CLI's pipeline (decode on background threads, batches
- * of {@code --batch}, {@link Captioner#captionTensor}) over the partition's rows as they stream in, one output row
- * per input row in input order; a file that cannot be decoded is a row with {@code error}, never a failed task.
+ * Captions one partition of {@code (path, content)} rows through the {@link CaptionPipeline} (the CLI's, with its
+ * decoding threads and batches), one output row per input row in input order; a file that cannot be decoded is a row
+ * with {@code error}, never a failed task. The schema and the rows are the {@link CaptionRecord}'s fields as columns.
  */
 final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    /** image, caption, score, nbest, [attention], error: the CLI's JSONL fields as columns. */
+    /** The record's fields as columns: image, caption, score, nbest, [attention], error. */
+    static List<Field> columns(boolean attention) {
+        return java.util.Arrays.stream(Field.values()).filter(f -> attention || f != Field.ATTENTION).toList();
+    }
+
     static StructType schema(boolean attention) {
-        StructType nbest = new StructType().add("caption", DataTypes.StringType).add("score", DataTypes.DoubleType);
-        StructType s = new StructType()
-                .add("image", DataTypes.StringType, false)
-                .add("caption", DataTypes.StringType)
-                .add("score", DataTypes.DoubleType)
-                .add("nbest", DataTypes.createArrayType(nbest));
-        if (attention) {
-            s = s.add("attention", new StructType()
+        StructType s = new StructType();
+        for (Field f : columns(attention)) s = s.add(f.key(), type(f), f != Field.IMAGE);
+        return s;
+    }
+
+    /** Each field's Spark type, from what {@link CaptionRecord#value} holds. */
+    private static DataType type(Field f) {
+        return switch (f) {
+            case IMAGE, CAPTION, ERROR -> DataTypes.StringType;
+            case SCORE -> DataTypes.DoubleType;
+            case NBEST -> DataTypes.createArrayType(new StructType().add("caption", DataTypes.StringType).add("score", DataTypes.DoubleType));
+            case ATTENTION -> new StructType()
                     .add("words", DataTypes.createArrayType(DataTypes.StringType))
                     .add("grid", DataTypes.createArrayType(DataTypes.IntegerType))      // rows, cols of the row-major maps
                     .add("peak_cells", DataTypes.createArrayType(DataTypes.IntegerType)) // per word its largest weight's cell
-                    .add("maps", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType))));
+                    .add("maps", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType)));
+        };
+    }
+
+    static Row row(CaptionRecord r, boolean attention) {
+        List<Field> cols = columns(attention);
+        Object[] values = new Object[cols.size()];
+        for (int i = 0; i < values.length; i++) values[i] = spark(r.value(cols.get(i)), type(cols.get(i)));
+        return RowFactory.create(values);
+    }
+
+    /** A value of the record's JSON model (strings, numbers, lists, arrays, maps) as Spark holds it for {@code t}. */
+    private static Object spark(Object v, DataType t) {
+        if (v == null) return null;
+        if (t instanceof StructType st) {
+            Map<?, ?> m = (Map<?, ?>) v;
+            Object[] fields = new Object[st.fields().length];
+            for (int i = 0; i < fields.length; i++) {
+                StructField sf = st.fields()[i];
+                fields[i] = spark(m.get(sf.name()), sf.dataType());
+            }
+            return RowFactory.create(fields);
         }
-        return s.add("error", DataTypes.StringType);
+        if (t instanceof ArrayType at) {
+            List<Object> items = new ArrayList<>();
+            if (v instanceof int[] a) for (int x : a) items.add(x);
+            else if (v instanceof float[] a) for (float x : a) items.add(x);
+            else for (Object x : (Iterable<?>) v) items.add(x);
+            Object[] out = new Object[items.size()];
+            for (int i = 0; i < out.length; i++) out[i] = spark(items.get(i), at.elementType());
+            return out;
+        }
+        if (t == DataTypes.IntegerType) return ((Number) v).intValue();
+        if (t == DataTypes.FloatType) return ((Number) v).floatValue();
+        if (t == DataTypes.DoubleType) return ((Number) v).doubleValue();
+        return v;
     }
 
     private final JobSettings settings;
@@ -48,35 +92,8 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) throws Exception {
-        Captioner captioner = ExecutorResources.captioner(settings);
-        ImageBatchLoader loader = new ImageBatchLoader(captioner.imageDecoder(), captioner.preprocessor(), settings.decodeThreads(), 2);
-        return PartitionPipeline.run(input, loader, settings, (b, names) -> {
-            List<Caption> caps = b.images() == null ? List.of() : captioner.captionTensor(b.images());
-            List<Row> rows = new ArrayList<>();
-            int k = 0;
-            for (ImageBatchLoader.Item item : b.items()) {
-                String image = names.get(item.index());
-                rows.add(item.ok() ? row(image, caps.get(k++)) : errorRow(image, item.error()));
-            }
-            return rows;
-        });
-    }
-
-    private Row row(String image, Caption c) {
-        Row[] nbest = new Row[c.nbest().size()];
-        for (int i = 0; i < nbest.length; i++) nbest[i] = RowFactory.create(c.nbest().get(i).text(), c.nbest().get(i).score());
-        if (!settings.attention()) return RowFactory.create(image, c.text(), c.score(), nbest, null);
-        Row att = null;
-        if (!c.attention().isEmpty()) {
-            // the CLI's JSON attention object as a struct: the same words, grid shape, peak cells and maps
-            String[] words = CaptionJson.attentionWords(c).toArray(new String[0]);
-            int[] grid = CaptionJson.attentionGrid(c.attention().get(0).length);
-            att = RowFactory.create(words, grid, CaptionJson.peakCells(c), c.attention().toArray(new float[0][]));
-        }
-        return RowFactory.create(image, c.text(), c.score(), nbest, att, null);
-    }
-
-    private Row errorRow(String image, String error) {
-        return settings.attention() ? RowFactory.create(image, null, null, null, null, error) : RowFactory.create(image, null, null, null, error);
+        CaptionPipeline pipeline = ExecutorResources.pipeline(settings);
+        var batches = pipeline.caption(PartitionPipeline.inputs(input), settings.decode(), settings.batch(), settings.decodeThreads());
+        return PartitionPipeline.rows(batches, records -> records.stream().map(r -> row(r, settings.attention())).toList());
     }
 }

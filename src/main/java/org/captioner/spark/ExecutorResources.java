@@ -1,7 +1,7 @@
 package org.captioner.spark;
 
 import org.apache.spark.SparkFiles;
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.Encoders;
 import org.captioner.encoder.ImageEncoder;
@@ -13,27 +13,25 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * One {@link Captioner} (or encoder) per executor JVM, loaded by the first task that needs it and reused by every
+ * One {@link CaptionPipeline} (or encoder) per executor JVM, loaded by the first task that needs it and reused by every
  * later task of the JVM: loading a model costs seconds, a task lasts about as long. Keyed by the settings, so two
  * jobs with other options in one JVM (local mode, tests) do not share a wrong one.
  */
 final class ExecutorResources {
-    private static final Map<JobSettings, Captioner> CAPTIONERS = new HashMap<>();
+    private static final Map<JobSettings, CaptionPipeline> PIPELINES = new HashMap<>();
     private static final Map<JobSettings, ImageEncoder> ENCODERS = new HashMap<>();
 
     private ExecutorResources() {
     }
 
-    static synchronized Captioner captioner(JobSettings s) throws IOException {
-        Captioner c = CAPTIONERS.get(s);
-        if (c == null) {
+    static synchronized CaptionPipeline pipeline(JobSettings s) throws IOException {
+        CaptionPipeline p = PIPELINES.get(s);
+        if (p == null) {
             NativeSetup.init();
-            Captioner.Builder b = Captioner.builder().beam(s.beam()).nbest(s.nbest()).weights(shipped(s.weightsFile()));
-            if (s.lengthAlpha() != null) b.lengthAlpha(s.lengthAlpha());
-            c = b.build(shipped(s.modelArchive()));
-            CAPTIONERS.put(s, c);
+            p = CaptionPipeline.load(shipped(s.modelArchive()), shipped(s.weightsFile()));
+            PIPELINES.put(s, p);
         }
-        return c;
+        return p;
     }
 
     static synchronized ImageEncoder encoder(JobSettings s) throws IOException {

@@ -7,12 +7,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.StructType;
-import org.captioner.encoder.EncodedBatch;
 import org.captioner.encoder.ImageEncoder;
 import org.captioner.features.HalfFloat;
 import org.captioner.image.ImageBatchLoader;
-import org.captioner.image.ImageDecoder;
-import org.nd4j.linalg.api.buffer.DataType;
+import org.captioner.pipeline.EncodingPipeline;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,7 +21,7 @@ import java.util.List;
 
 /**
  * Encodes one partition of {@code (path, content)} rows into {@code image, vector, grid, error}: the features
- * command's pipeline (same decoder, preprocessing and encoder) with rows instead of .npy files.
+ * command's {@link EncodingPipeline} with rows instead of .npy files.
  * {@code grid} is the feature grid [cells, channels] row-major: float16 little-endian bytes (as grid.npy's default),
  * or an array of float32; absent with {@code --grid none}.
  */
@@ -54,28 +52,22 @@ final class FeaturesPartition implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> input) throws Exception {
         ImageEncoder encoder = ExecutorResources.encoder(settings);
-        ImageBatchLoader loader = new ImageBatchLoader(new ImageDecoder(), encoder.type().preprocessor(), settings.decodeThreads(), 2);
         boolean withGrid = !settings.gridFormat().equals("none");
         int d = encoder.type().vectorSize, g = encoder.type().gridCells() * encoder.type().gridChannels;
-        return PartitionPipeline.run(input, loader, settings, (b, names) -> {
-            float[] vectors = null, grids = null;
-            if (b.images() != null) {
-                EncodedBatch enc = encoder.encode(b.images());
-                vectors = enc.vectors().castTo(DataType.FLOAT).dup('c').data().asFloat();                    // [n, D]
-                if (withGrid) grids = enc.grid().castTo(DataType.FLOAT).dup('c').data().asFloat();        // [n, cells, C]
-            }
+        var batches = EncodingPipeline.encode(encoder, PartitionPipeline.inputs(input), settings.batch(), settings.decodeThreads(), withGrid);
+        return PartitionPipeline.rows(batches, b -> {
             List<Row> rows = new ArrayList<>();
             int k = 0;
             for (ImageBatchLoader.Item item : b.items()) {
-                String image = names.get(item.index());
+                String image = item.name();
                 if (!item.ok()) {
                     rows.add(withGrid ? RowFactory.create(image, null, null, item.error()) : RowFactory.create(image, null, item.error()));
                     continue;
                 }
-                float[] v = Arrays.copyOfRange(vectors, k * d, (k + 1) * d);
+                float[] v = Arrays.copyOfRange(b.vectors(), k * d, (k + 1) * d);
                 if (!withGrid) rows.add(RowFactory.create(image, v, null));
-                else if (settings.gridFormat().equals("float16")) rows.add(RowFactory.create(image, v, half(grids, k * g, g), null));
-                else rows.add(RowFactory.create(image, v, Arrays.copyOfRange(grids, k * g, (k + 1) * g), null));
+                else if (settings.gridFormat().equals("float16")) rows.add(RowFactory.create(image, v, half(b.grids(), k * g, g), null));
+                else rows.add(RowFactory.create(image, v, Arrays.copyOfRange(b.grids(), k * g, (k + 1) * g), null));
                 k++;
             }
             return rows;

@@ -9,15 +9,12 @@ import java.io.Serializable;
  * @param modelArchive  name of the model archive shipped with {@code addArchive} (null for the features job)
  * @param weightsFile   name of the encoder weights file shipped with {@code addFile}
  * @param encoder       encoder id (features job; the caption job takes the model's)
- * @param beam          beam width
- * @param nbest         captions listed per image
- * @param lengthAlpha   length normalisation, null for the model's recommended value
+ * @param decode        decoding options of the caption job, resolved for its model on the driver (null for the features job)
  * @param attention     include attention maps
  * @param gridFormat    features job: float16 (binary), float32 (array) or none
  * @param batch         images per network batch
  * @param decodeThreads image decoding threads per task
- * @param failOnce      fault injection for tests: null, "throw" or "exit" (see {@link FaultInjection})
  */
-public record JobSettings(String modelArchive, String weightsFile, String encoder, int beam, int nbest, Double lengthAlpha,
-                          boolean attention, String gridFormat, int batch, int decodeThreads, String failOnce) implements Serializable {
+public record JobSettings(String modelArchive, String weightsFile, String encoder, org.captioner.decode.DecodeOptions decode,
+                          boolean attention, String gridFormat, int batch, int decodeThreads) implements Serializable {
 }

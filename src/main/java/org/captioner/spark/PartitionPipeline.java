@@ -1,57 +1,54 @@
 package org.captioner.spark;
 
 import org.apache.spark.sql.Row;
+import org.captioner.ImageInput;
 import org.captioner.image.ImageBatchLoader;
+import org.captioner.util.FaultPoint;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
 
 /**
- * The part both jobs share: a partition's {@code (path, content)} rows through {@link ImageBatchLoader} (decoding on
- * background threads, at most a few batches ahead, so the partition streams), one network call per batch, and the
- * output rows in input order, produced only as the writer asks for them.
+ * What both jobs share: a partition's {@code (path, content)} rows as pipeline inputs, streamed (the rows' bytes are
+ * not collected), and the pipeline's batches as output rows in input order, produced only as the writer asks for them.
  */
 final class PartitionPipeline {
-    /** Turns one decoded batch into output rows, one per item, in order; {@code names.get(item.index())} is the path. */
-    @FunctionalInterface
-    interface BatchToRows {
-        List<Row> rows(ImageBatchLoader.Batch batch, List<String> names);
-    }
-
     private PartitionPipeline() {
     }
 
-    static Iterator<Row> run(Iterator<Row> input, ImageBatchLoader loader, JobSettings settings, BatchToRows toRows) {
-        List<String> names = new ArrayList<>();                 // item index -> path (the rows' bytes are not kept)
-        Iterator<ImageBatchLoader.Batch> batches = loader.batches(new Iterator<byte[]>() {
+    /** The partition's rows as inputs named by their path. */
+    static Iterator<ImageInput> inputs(Iterator<Row> rows) {
+        return new Iterator<>() {
             @Override
             public boolean hasNext() {
-                return input.hasNext();
+                return rows.hasNext();
             }
 
             @Override
-            public byte[] next() {
-                Row r = input.next();
-                names.add(r.getString(0));
-                return (byte[]) r.get(1);
+            public ImageInput next() {
+                Row r = rows.next();
+                return ImageInput.of(r.getString(0), (byte[]) r.get(1));
             }
-        }, settings.batch(), loader::load);
+        };
+    }
+
+    /** The rows of each batch ({@code toRows}: one row per input, in order), batch after batch. */
+    static <B> Iterator<Row> rows(ImageBatchLoader.BatchStream<B> batches, Function<B, List<Row>> toRows) {
         return new Iterator<>() {
             private final Deque<Row> ready = new ArrayDeque<>();
-            private boolean first = true;
+            private long done;
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && batches.hasNext()) {
-                    if (!first) FaultInjection.afterFirstBatch(settings.failOnce());
-                    first = false;
-                    ready.addAll(toRows.rows(batches.next(), names));
+                    if (done > 0) FaultPoint.at("spark.partition-batch", done);      // after the writer took a batch's rows
+                    ready.addAll(toRows.apply(batches.next()));
+                    done++;
                 }
-                if (ready.isEmpty()) loader.close();
                 return !ready.isEmpty();
             }
 

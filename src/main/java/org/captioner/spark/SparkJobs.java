@@ -6,12 +6,13 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.captioner.Captioner;
 import org.captioner.encoder.EncoderType;
 import org.captioner.encoder.WeightsLocator;
 import org.captioner.model.ModelBundle;
 import org.captioner.util.Hashing;
+import org.captioner.cli.DecodingOptions;
 import org.captioner.cli.Main;
+import org.captioner.cli.ModelOptions;
 import org.captioner.cli.Options;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,7 +44,7 @@ import static org.apache.spark.sql.functions.col;
 @Command(name = "spark", mixinStandardHelpOptions = true, version = "captioner 0.1.0",
         description = {"Caption or encode images as an Apache Spark job (local mode, standalone, YARN, Kubernetes).",
                 "Under spark-submit the master and resources come from spark-submit; with ./captioner spark, from --master and --conf."},
-        subcommands = {SparkJobs.CaptionJob.class, SparkJobs.FeaturesJob.class, SparkJobs.FeaturesFolder.class, SparkBench.class})
+        subcommands = {SparkJobs.CaptionJob.class, SparkJobs.FeaturesJob.class, SparkJobs.FeaturesFolder.class})
 public final class SparkJobs implements Runnable {
 
     @CommandLine.Spec
@@ -88,6 +89,9 @@ public final class SparkJobs implements Runnable {
         String format;
         @Option(names = "--overwrite", description = "Replace an existing --out (default: refuse).")
         boolean overwrite;
+        @Option(names = "--stats-json", paramLabel = "FILE", description = {"Also write the job's figures as JSON to FILE (a local path: images,",
+                "captioned or encoded, failed, seconds, images_per_second): for benchmarks and scripts."})
+        Path statsJson;
 
         SparkSession session(String app) {
             SparkSession.Builder b = SparkSession.builder().appName(app);
@@ -113,8 +117,6 @@ public final class SparkJobs implements Runnable {
     static final class ImageOptions {
         @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Image folders, files or globs (Hadoop paths).")
         List<String> inputs = new ArrayList<>();
-        @Option(names = "--weights", description = "Encoder weights file (default: as the CLI: CAPTIONER_WEIGHTS_DIR, the cache, the pinned download).")
-        Path weights;
         @Option(names = "--recursive", description = "Descend into sub-folders.")
         boolean recursive;
         @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.")
@@ -132,14 +134,10 @@ public final class SparkJobs implements Runnable {
         Common common = new Common();
         @CommandLine.ArgGroup(exclusive = false, multiplicity = "1")
         ImageOptions images = new ImageOptions();
-        @Option(names = "--model", description = "Model folder (default: the bundled models/default).")
-        Path model;
-        @Option(names = "--beam", defaultValue = "3", description = "Beam width (1 = greedy).")
-        int beam;
-        @Option(names = "--nbest", defaultValue = "1", description = "Captions listed per image in nbest.")
-        int nbest;
-        @Option(names = "--length-alpha", description = "Beam length normalisation (default: the model's).")
-        Double lengthAlpha;
+        @Mixin
+        ModelOptions model = new ModelOptions();
+        @Mixin
+        DecodingOptions decoding = new DecodingOptions();
         @Option(names = "--attention", description = "Add the per-word attention maps (attention models).")
         boolean attention;
         @CommandLine.Spec
@@ -147,21 +145,23 @@ public final class SparkJobs implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Options.decoding(spec, beam, nbest, false, 1.0, 0, lengthAlpha);
+            decoding.check(spec);
             check(spec, "--batch", images.batch, 1, 1024);
             check(spec, "--threads", images.threads, 1, 64);
             String fmt = common.format(spec);
             // everything that can be checked on the driver is checked before any executor starts
-            Path modelDir = model != null ? model : Captioner.defaultModel();
+            Path modelDir = model.modelDir();
             ModelBundle bundle = ModelBundle.load(modelDir);
-            Path weights = weights(EncoderType.parse(bundle.encoder()), images.weights, bundle.encoderWeightsSha256(), modelDir);
+            Path weights = weights(EncoderType.parse(bundle.encoder()), model.weights, bundle.encoderWeightsSha256(), modelDir);
+            var options = bundle.decodeOptions(decoding.search.beam, decoding.nbest, decoding.search.lengthAlpha, decoding.sample,
+                    decoding.temperature, decoding.topK, decoding.seed);
             SparkSession spark = common.session("captioner caption");
             try {
                 String archive = shipModel(spark, modelDir);
                 spark.sparkContext().addFile(weights.toAbsolutePath().toString());
-                JobSettings s = new JobSettings(archive, weights.getFileName().toString(), bundle.encoder(), beam, nbest, lengthAlpha, attention,
-                        null, images.batch, images.threads, spark.conf().get(FaultInjection.CONF, null));
-                prewarm(spark, () -> ExecutorResources.captioner(s));
+                JobSettings s = new JobSettings(archive, weights.getFileName().toString(), bundle.encoder(), options, attention,
+                        null, images.batch, images.threads);
+                prewarm(spark, () -> ExecutorResources.pipeline(s));
                 long t0 = System.nanoTime();
                 common.write(imageRows(spark, images, new CaptionPartition(s), CaptionPartition.schema(attention)), fmt);
                 return summary(spark, common, fmt, "captioned", t0);
@@ -183,6 +183,8 @@ public final class SparkJobs implements Runnable {
         String encoder;
         @Option(names = "--grid", defaultValue = "float16", description = "Feature grid column: float16 (binary, little-endian), float32 (array) or none.")
         String grid;
+        @Option(names = "--weights", description = "Encoder weights file (default: as the CLI: CAPTIONER_WEIGHTS_DIR, the cache, the pinned download).")
+        Path weights;
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -198,13 +200,13 @@ public final class SparkJobs implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            Path weights = weights(type, images.weights, null, null);
+            Path weights = weights(type, this.weights, null, null);
             String sha = Hashing.sha256(weights);
             SparkSession spark = common.session("captioner features");
             try {
                 spark.sparkContext().addFile(weights.toAbsolutePath().toString());
-                JobSettings s = new JobSettings(null, weights.getFileName().toString(), type.id, 1, 1, null, false, grid, images.batch,
-                        images.threads, spark.conf().get(FaultInjection.CONF, null));
+                JobSettings s = new JobSettings(null, weights.getFileName().toString(), type.id, null, false, grid, images.batch,
+                        images.threads);
                 prewarm(spark, () -> ExecutorResources.encoder(s));
                 long t0 = System.nanoTime();
                 var schema = FeaturesPartition.schema(grid, type.id, sha);
@@ -375,6 +377,20 @@ public final class SparkJobs implements Runnable {
         long rows = back.count();
         long failed = java.util.Arrays.asList(back.columns()).contains("error") ? back.filter(col("error").isNotNull()).count() : 0;
         System.err.printf("%s %d images, %d failed in %.1f s (%.1f images/s) -> %s%n", verb, rows - failed, failed, secs, rows / Math.max(secs, 1e-9), common.out);
+        if (common.statsJson != null) {
+            Map<String, Object> st = new LinkedHashMap<>();
+            st.put("images", rows);
+            st.put(verb, rows - failed);
+            st.put("failed", failed);
+            st.put("seconds", secs);
+            st.put("images_per_second", rows / Math.max(secs, 1e-9));
+            try {
+                org.captioner.util.AtomicFiles.writeString(common.statsJson,
+                        new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(st) + "\n");
+            } catch (IOException e) {
+                System.err.println("warning: cannot write " + common.statsJson + ": " + e.getMessage());
+            }
+        }
         if (rows == 0) {
             System.err.println("error: no images found in the inputs");
             return Main.EXIT_FATAL;

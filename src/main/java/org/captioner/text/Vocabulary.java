@@ -89,6 +89,11 @@ public final class Vocabulary {
     }
 
     /** Words of the ids up to (not including) the first {@code <end>}, specials dropped. */
+    /** A token sequence as caption text: its words joined by single spaces (as {@link org.captioner.Caption#of}). */
+    public String text(int[] ids) {
+        return String.join(" ", decode(ids));
+    }
+
     public List<String> decode(int[] ids) {
         List<String> out = new ArrayList<>();
         for (int id : ids) {

@@ -74,7 +74,7 @@ public final class SelfCritical {
 
     /** The reward of a caption (token ids) for training image {@code image}. */
     public double reward(int image, int[] tokens) {
-        return corpus.score(image, String.join(" ", vocab.decode(tokens)));
+        return corpus.score(image, vocab.text(tokens));
     }
 
     /** One update on training images {@code images} (indices into the training set); {@code seed} fixes the samples. */

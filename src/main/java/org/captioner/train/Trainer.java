@@ -54,7 +54,7 @@ public final class Trainer {
     private final Data data;
     private final String commandLine;
     /** Test hook: stop (as if killed) after this many steps in this process; 0 = never. */
-    private long stopAfterSteps = 0;
+    private long maxSteps = 0;
 
     private boolean progress = true;
 
@@ -75,7 +75,7 @@ public final class Trainer {
      * {@code bench train-scale} times, and what the resume tests interrupt.
      */
     public Trainer maxSteps(long n) {
-        this.stopAfterSteps = n;
+        this.maxSteps = n;
         return this;
     }
 
@@ -263,7 +263,7 @@ public final class Trainer {
                         t0 = System.nanoTime();
                         checkpoint(dec, st, ckpt);
                     }
-                    if (stopAfterSteps > 0 && stepsThisProcess >= stopAfterSteps) return st;
+                    if (maxSteps > 0 && stepsThisProcess >= maxSteps) return st;
                 }
             }
             st.epochTrainSeconds += (System.nanoTime() - t0) / 1e9;
@@ -358,7 +358,7 @@ public final class Trainer {
         for (int i = 0; i < rows.length; i++) {
             ImageCaptions ic = dev.images().get(i);
             keys.add(ic.file());
-            hyps.add(String.join(" ", vocab.decode(best.get(i).tokens())));
+            hyps.add(vocab.text(best.get(i).tokens()));
             refs.add(ic.captions());
         }
         return Scores.of(keys, hyps, refs);
@@ -370,9 +370,7 @@ public final class Trainer {
         // before the state let a kill in between pair new parameters with an old position, replaying steps.)
         String name = "decoder-" + st.step + ".zip";
         dec.save(ckpt.resolve(name), true);
-        if (Long.getLong("captioner.test.pauseInCheckpointAtStep", -1) == st.step) {  // kill-test hook
-            org.captioner.util.KillTestHooks.pause("checkpoint: parameters written, state not yet");
-        }
+        org.captioner.util.FaultPoint.at("train.checkpoint-parameters", st.step);
         st.decoderFile = name;
         st.save(ckpt.resolve(STATE));
         try (var files = Files.list(ckpt)) {

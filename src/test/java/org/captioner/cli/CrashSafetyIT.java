@@ -106,8 +106,8 @@ class CrashSafetyIT {
     @Test
     void captionKilledDuringTheFinalRenameIsAdoptedByResume() throws Exception {
         Path out = dir.resolve("rename.jsonl");
-        Child c = start(caption(out), "-Dcaptioner.test.pauseBeforeRename=true");
-        c.killWhen(() -> c.log().contains("pausing before the final rename"));
+        Child c = startPausingAt("caption.before-rename", caption(out));
+        c.killWhen(() -> c.log().contains("fault point reached: caption.before-rename"));
         assertFalse(Files.exists(out));
         assertEquals(1, tempFiles(out).size(), "the finished temp file of the killed rename: " + tempFiles(out));
         Run plain = start(caption(out)).await();
@@ -181,8 +181,8 @@ class CrashSafetyIT {
         Path a = dir.resolve("train-a"), b = dir.resolve("train-b");
         assertEquals(Main.EXIT_OK, start(train.apply(a)).await().code());
         // killed between the parameters and the state of the step-4 checkpoint (the second one)
-        Child c = start(train.apply(b), "-Dcaptioner.test.pauseInCheckpointAtStep=4");
-        c.killWhen(() -> c.log().contains("checkpoint: parameters written"));
+        Child c = startPausingAt("train.checkpoint-parameters:4", train.apply(b));
+        c.killWhen(() -> c.log().contains("fault point reached: train.checkpoint-parameters 4"));
         try (var s = Files.list(b.resolve("checkpoint"))) {
             assertEquals(2, s.filter(f -> f.getFileName().toString().startsWith("decoder-")).count(), "step 4's parameters beside step 2's");
         }
@@ -260,13 +260,26 @@ class CrashSafetyIT {
         }
     }
 
-    static Child start(List<String> args, String... jvmOptions) throws IOException {
+    static Child start(List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("captioner").toString()));
         cmd.addAll(args);
         Path log = Files.createTempFile(dir, "child", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("JAVA_OPTS", "-Xmx2g " + String.join(" ", jvmOptions));
+        pb.environment().put("JAVA_OPTS", "-Xmx2g");
         return new Child(pb.start(), log);
+    }
+
+    /**
+     * The CLI with the test classes on its classpath (the launcher's classpath, built by the first {@link #start}), so
+     * that {@link org.captioner.testing.TestFaultPoints} pauses at {@code point} for the test to kill it there.
+     */
+    static Child startPausingAt(String point, List<String> args) throws IOException {
+        String cp = "target/test-classes:target/classes:" + Files.readString(ROOT.resolve("target/classpath.txt")).trim();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
+                "-D" + org.captioner.testing.TestFaultPoints.PAUSE + "=" + point, "-cp", cp, "org.captioner.cli.Main"));
+        cmd.addAll(args);
+        Path log = Files.createTempFile(dir, "child", ".log");
+        return new Child(new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start(), log);
     }
 
     static long lines(Path file) {

@@ -42,7 +42,7 @@ class FeatureExtractorTest {
     void writesNpyNamesErrorsAndResumes() throws Exception {
         Path in = images(5);
         Path out = dir.resolve("out");
-        List<ImageFiles.Input> inputs = ImageFiles.collect(List.of(in), false);
+        List<org.captioner.ImageInput> inputs = ImageFiles.collect(List.of(in), false);
         assertEquals(6, inputs.size());
         FeatureExtractor fx = new FeatureExtractor(encoder, NpyWriter.Dtype.FLOAT16, 2, 2, false);
         FeatureExtractor.Summary s = fx.run(inputs, out);
@@ -88,7 +88,7 @@ class FeatureExtractorTest {
     void refusesToMixEncoders() throws Exception {
         Path in = images(1);
         Path out = dir.resolve("out");
-        List<ImageFiles.Input> inputs = ImageFiles.collect(List.of(in), false);
+        List<org.captioner.ImageInput> inputs = ImageFiles.collect(List.of(in), false);
         new FeatureExtractor(encoder, NpyWriter.Dtype.FLOAT32, 2, 1, false).run(inputs, out);
         Exception e = assertThrows(java.io.IOException.class,
                 () -> new FeatureExtractor(encoder, NpyWriter.Dtype.FLOAT16, 2, 1, false).run(inputs, out));

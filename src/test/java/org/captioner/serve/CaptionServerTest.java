@@ -1,7 +1,7 @@
 package org.captioner.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.captioner.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +34,7 @@ class CaptionServerTest {
     @TempDir
     static Path dir;
     static Path model;
-    static Captioner captioner;
+    static CaptionPipeline captioner;
     static CaptionServer server;
     static List<Path> photos;
 
@@ -43,7 +43,7 @@ class CaptionServerTest {
         model = ServeFixture.model(dir);
         captioner = ServeFixture.captioner(model);
         photos = ServeFixture.photos(3);
-        server = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withLimits(256 * 1024, 4_000_000, 64));
+        server = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0).withLimits(256 * 1024, 4_000_000, 64));
     }
 
     @AfterAll
@@ -228,7 +228,7 @@ class CaptionServerTest {
 
     @Test
     void tokenIsRequiredWhenConfigured() throws Exception {
-        try (CaptionServer s = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withToken("s3cret-token"))) {
+        try (CaptionServer s = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0).withToken("s3cret-token"))) {
             assertEquals(401, post(s, "/v1/captions", photo(0), "image/jpeg").statusCode());
             HttpResponse<String> wrong = post(s, "/v1/captions", photo(0), "image/jpeg", "Authorization", "Bearer s3cret-tokem");
             assertEquals(401, wrong.statusCode());
@@ -242,7 +242,7 @@ class CaptionServerTest {
     @Test
     void fullQueueAnswers503WithRetryAfter() throws Exception {
         // one image at a time, one waiting: a burst of 12 must overflow it
-        try (CaptionServer s = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withBatching(1, 0).withLimits(20 << 20, 50_000_000, 1))) {
+        try (CaptionServer s = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0).withBatching(1, 0).withLimits(20 << 20, 50_000_000, 1))) {
             ExecutorService pool = Executors.newFixedThreadPool(12);
             List<Future<HttpResponse<String>>> rs = new ArrayList<>();
             byte[] jpeg = photo(0);
@@ -268,7 +268,7 @@ class CaptionServerTest {
     @Test
     void aCaptionNotReadyInTimeIs503() throws Exception {
         // the batcher holds a lone request for 3 s, longer than the 200 ms the server may wait for its caption
-        try (CaptionServer s = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withBatching(16, 3000).withTimeoutMs(200))) {
+        try (CaptionServer s = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0).withBatching(16, 3000).withTimeoutMs(200))) {
             HttpResponse<String> r = post(s, "/v1/captions", photo(0), "image/jpeg");
             assertEquals(503, r.statusCode(), r.body());
             assertEquals("timeout", kind(r));
@@ -293,7 +293,7 @@ class CaptionServerTest {
     @Test
     void gracefulShutdownFinishesInFlightRequestsAndRefusesNewOnes() throws Exception {
         // a long batching wait keeps the first request in flight while the server is asked to stop
-        CaptionServer s = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withBatching(16, 3000));
+        CaptionServer s = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0).withBatching(16, 3000));
         java.net.URI health = uri(s, "/healthz");
         ExecutorService pool = Executors.newFixedThreadPool(2);
         Future<HttpResponse<String>> inFlight = pool.submit(() -> post(s, "/v1/captions", photo(0), "image/jpeg"));

@@ -2,7 +2,7 @@ package org.captioner.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.captioner.testing.SharedData;
 
 import java.io.ByteArrayOutputStream;
@@ -33,8 +33,13 @@ final class ServeFixture {
         return org.captioner.testing.TinyModels.squeezenetAttention(dir, "serve test fixture");
     }
 
-    static Captioner captioner(Path model) throws IOException {
-        return Captioner.builder().beam(3).weights(SharedData.squeezenetWeights()).build(model);
+    static CaptionPipeline captioner(Path model) throws IOException {
+        return CaptionPipeline.load(model, SharedData.squeezenetWeights());
+    }
+
+    /** A server over {@code p} with the CLI's default options (beam 3, the model's length alpha). */
+    static CaptionServer start(CaptionPipeline p, ServeOptions o) {
+        return CaptionServer.start(p, p.options(3, 1, null, false, 1.0, 0, 42), o);
     }
 
     static List<Path> photos(int n) throws IOException {

@@ -1,7 +1,7 @@
 package org.captioner.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,14 +32,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class ServeHostileClientsTest {
     @TempDir
     static Path dir;
-    static Captioner captioner;
+    static CaptionPipeline captioner;
     static CaptionServer server;
     static byte[] photo;
 
     @BeforeAll
     static void start() throws Exception {
         captioner = ServeFixture.captioner(ServeFixture.model(dir));
-        server = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0));
+        server = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0));
         photo = Files.readAllBytes(ServeFixture.photos(1).get(0));
         assertEquals(200, ServeFixture.post(server, "/v1/captions", photo, "image/jpeg").statusCode(), "warm-up");
     }
@@ -132,8 +132,8 @@ class ServeHostileClientsTest {
 
     @Test
     void a503SaysWhenToComeBack() throws Exception {
-        try (Captioner c = ServeFixture.captioner(ServeFixture.model(dir.resolve("tiny-queue")));
-             CaptionServer s = CaptionServer.start(c, ServeOptions.defaults().withPort(0).withLimits(20 * ServeOptions.MB, 50_000_000L, 1)
+        try (CaptionPipeline c = ServeFixture.captioner(ServeFixture.model(dir.resolve("tiny-queue")));
+             CaptionServer s = ServeFixture.start(c, ServeOptions.defaults().withPort(0).withLimits(20 * ServeOptions.MB, 50_000_000L, 1)
                      .withBatching(1, 0))) {
             ExecutorService pool = Executors.newFixedThreadPool(6);
             try {

@@ -1,6 +1,6 @@
 package org.captioner.serve;
 
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,14 +34,14 @@ class ServeLoadIT {
     static final int REQUESTS = 2000, CLIENTS = 16;
     @TempDir
     static Path dir;
-    static Captioner captioner;
+    static CaptionPipeline captioner;
     static CaptionServer server;
 
     @BeforeAll
     static void start() throws Exception {
         captioner = ServeFixture.captioner(ServeFixture.model(dir));
         // greedy: this measures the server, not beam search; queue 12 < 16 clients, so some requests must be refused
-        server = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0).withBatching(8, 5).withLimits(20 << 20, 50_000_000, 12));
+        server = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0).withBatching(8, 5).withLimits(20 << 20, 50_000_000, 12));
     }
 
     @AfterAll

@@ -1,6 +1,6 @@
 package org.captioner.serve;
 
-import org.captioner.Captioner;
+import org.captioner.pipeline.CaptionPipeline;
 import org.captioner.testing.Browser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -34,13 +34,13 @@ import static org.junit.jupiter.api.Assertions.*;
 class ServePageIT {
     @TempDir
     static Path dir;
-    static Captioner captioner;
+    static CaptionPipeline captioner;
     static CaptionServer server;
 
     @BeforeAll
     static void start() throws Exception {
         captioner = ServeFixture.captioner(ServeFixture.model(dir));
-        server = CaptionServer.start(captioner, ServeOptions.defaults().withPort(0));
+        server = ServeFixture.start(captioner, ServeOptions.defaults().withPort(0));
     }
 
     @AfterAll
@@ -84,7 +84,8 @@ class ServePageIT {
             driver.findElement(By.id("file")).sendKeys(photos.get(0).toAbsolutePath().toString());
             WebElement card = wait.until(d -> d.findElements(By.cssSelector(".card[data-done=true]")).stream().findFirst().orElse(null));
             String caption = card.findElement(By.className("caption")).getText();
-            String expected = captioner.caption(photos.get(0)).text();
+            String expected = captioner.caption(List.of(captioner.prepare(org.captioner.ImageInput.of(photos.get(0)))),
+                    captioner.options(3, 1, null, false, 1.0, 0, 42)).get(0).text();
             assertEquals(expected, caption, "the page shows the caption the API gives");
             assertEquals(3, card.findElements(By.cssSelector(".nbest li")).size(), "n-best list of 3");
             WebElement canvas = card.findElement(By.className("heatmap"));

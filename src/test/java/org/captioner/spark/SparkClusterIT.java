@@ -3,6 +3,7 @@ package org.captioner.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.captioner.cli.Main;
 import org.captioner.testing.SharedData;
+import org.captioner.testing.TestFaultPoints;
 import org.captioner.testing.TinyModels;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * still has exactly one row per input file, with the CLI's captions. run-tests builds both jars first.
  */
 class SparkClusterIT {
+    /**
+     * The test side of the product's fault points ({@link TestFaultPoints} and its service file) as a jar for the
+     * executors: they load it beside the application jar, so the injected executor loss happens there.
+     */
+    static Path faultPointsJar(Path dir) throws java.io.IOException {
+        Path jar = dir.resolve("fault-points.jar"), classes = Path.of("target/test-classes");
+        String service = "META-INF/services/" + org.captioner.util.FaultPoint.class.getName();
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar)); var s = Files.walk(classes)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                String name = classes.relativize(f).toString().replace('\\', '/');
+                if (!name.equals(service) && !name.startsWith(TestFaultPoints.class.getName().replace('.', '/'))) continue;
+                out.putNextEntry(new java.util.jar.JarEntry(name));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        return jar;
+    }
+
     static final Path APP_JAR = Path.of("target/captioner-spark.jar"), SPARK_HOME = Path.of("target/spark-home");
 
     @TempDir
@@ -45,7 +65,8 @@ class SparkClusterIT {
             Path log = dir.resolve("submit.log");
             Process submit = cluster.submit(APP_JAR,
                     List.of("--conf", "spark.executor.cores=1", "--conf", "spark.executor.memory=2g", "--conf", "spark.cores.max=2",
-                            "--conf", "spark.ui.enabled=false", "--conf", FaultInjection.CONF + "=exit"),
+                            "--conf", "spark.ui.enabled=false", "--conf", TestFaultPoints.SPARK_FAIL_ONCE + "=exit",
+                            "--jars", faultPointsJar(dir).toString()),
                     List.of("caption", images.toUri().toString(), "--model", model.toString(), "--weights", weights.toString(),
                             "--batch", "2", "--out", out.toUri().toString(), "--format", "json"), log, Map.of());
             boolean done = submit.waitFor(8, TimeUnit.MINUTES);

@@ -118,7 +118,7 @@ class SparkJobsIT {
         Path out = dir.resolve("spark-fault");
         // local[2,3]: 2 threads, up to 3 attempts per task (plain local[2] never retries)
         int code = SparkJobs.run("caption", "--master", "local[2,3]", "--conf", "spark.ui.enabled=false",
-                "--conf", FaultInjection.CONF + "=throw", "--conf", "spark.extraListeners=" + FailedTasks.class.getName(),
+                "--conf", org.captioner.testing.TestFaultPoints.SPARK_FAIL_ONCE + "=throw", "--conf", "spark.extraListeners=" + FailedTasks.class.getName(),
                 images.toString(), "--model", model.toString(),
                 "--weights", weights.toString(), "--batch", "2", "--out", out.toString(), "--format", "json");
         assertEquals(org.captioner.cli.Main.EXIT_PARTIAL, code);

@@ -1,8 +1,7 @@
-package org.captioner;
+package org.captioner.pipeline;
 
+import org.captioner.Caption;
 import org.captioner.decode.DecodeOptions;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -17,7 +16,7 @@ import java.util.function.IntConsumer;
 /**
  * Gathers concurrent caption requests into shared network calls, as Triton's dynamic batcher does: a worker thread
  * takes the oldest request, waits up to {@code maxWaitMs} for more (up to {@code maxBatch} images with the same
- * decoding options), and captions them in one {@link Captioner#captionTensor(INDArray, DecodeOptions)} call. Under
+ * decoding options), and hands them to the pipeline's batch function, {@link CaptionPipeline#caption(List, DecodeOptions)}. Under
  * load, batches fill up and throughput approaches the batch CLI's; alone, a request waits at most {@code maxWaitMs}.
  * The queue is bounded: a full queue refuses new requests at once ({@link RejectedExecutionException}) rather than
  * letting latency grow without limit. Written here because the JDK has the queues but no batching executor, and
@@ -27,7 +26,7 @@ public final class DynamicBatcher implements AutoCloseable {
     private record Request(float[] chw, DecodeOptions options, CompletableFuture<Caption> result) {
     }
 
-    private final Captioner captioner;
+    private final CaptionPipeline pipeline;
     private final int maxBatch;
     private final long maxWaitNanos;
     private final BlockingQueue<Request> queue;
@@ -37,11 +36,11 @@ public final class DynamicBatcher implements AutoCloseable {
     private volatile boolean closing;
 
     /** {@code onBatch}: told each batch's size (for metrics); may be null. */
-    public DynamicBatcher(Captioner captioner, int maxBatch, long maxWaitMs, int queueCapacity, IntConsumer onBatch) {
+    public DynamicBatcher(CaptionPipeline pipeline, int maxBatch, long maxWaitMs, int queueCapacity, IntConsumer onBatch) {
         if (maxBatch < 1 || maxBatch > 256) throw new IllegalArgumentException("max batch must be in [1, 256], got " + maxBatch);
         if (maxWaitMs < 0 || maxWaitMs > 10_000) throw new IllegalArgumentException("max wait must be in [0, 10000] ms, got " + maxWaitMs);
         if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be >= 1, got " + queueCapacity);
-        this.captioner = captioner;
+        this.pipeline = pipeline;
         this.maxBatch = maxBatch;
         this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
@@ -52,11 +51,11 @@ public final class DynamicBatcher implements AutoCloseable {
     }
 
     /**
-     * Queues one preprocessed image ([3, S, S] as {@link org.captioner.image.ImagePreprocessor#toChw}); the future
+     * Queues one preprocessed image ([3, S, S] as {@link CaptionPipeline#prepare}); the future
      * completes with its caption. Throws {@link RejectedExecutionException} when the queue is full or the batcher closed.
      */
     public CompletableFuture<Caption> submit(float[] chw, DecodeOptions options) {
-        int s = captioner.preprocessor().size();
+        int s = pipeline.preprocessor().size();
         if (chw.length != 3 * s * s) throw new IllegalArgumentException("expected a 3 x " + s + " x " + s + " image, got " + chw.length + " values");
         CompletableFuture<Caption> f = new CompletableFuture<>();
         if (closing || !queue.offer(new Request(chw, options, f))) {
@@ -128,12 +127,10 @@ public final class DynamicBatcher implements AutoCloseable {
     }
 
     private void caption(List<Request> batch) {
-        int s = captioner.preprocessor().size(), n = batch.size(), px = 3 * s * s;
+        int n = batch.size();
         try {
-            float[] all = new float[n * px];
-            for (int i = 0; i < n; i++) System.arraycopy(batch.get(i).chw(), 0, all, i * px, px);
             if (onBatch != null) onBatch.accept(n);
-            List<Caption> out = captioner.captionTensor(Nd4j.create(all, new long[] {n, 3, s, s}, 'c'), batch.get(0).options());
+            List<Caption> out = pipeline.caption(batch.stream().map(Request::chw).toList(), batch.get(0).options());
             for (int i = 0; i < n; i++) batch.get(i).result().complete(out.get(i));
         } catch (RuntimeException | Error e) {
             for (Request r : batch) r.result().completeExceptionally(e);

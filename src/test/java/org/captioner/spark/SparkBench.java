@@ -13,19 +13,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * {@code ./captioner spark bench DIR}: the CLI's {@code caption} and the Spark {@code caption} job in {@code local[2]}
+ * {@code ./captioner spark bench DIR} (a benchmark driver: test sources, run by the launcher from the test classpath): the CLI's {@code caption} and the Spark {@code caption} job in {@code local[2]}
  * on the same images and model, one after the other in one run, each in a JVM of its own (so each has its own peak
  * memory), and with {@code --cluster} the job on a standalone cluster (1 worker, 2 cores) started here. Prints
  * images/s end to end (process start to exit: JVM, model load, Spark start-up included) and as each job reports it.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Spark caption job (local[2], and a standalone cluster with --cluster) beside the CLI's caption on the same images.")
-final class SparkBench implements Callable<Integer> {
-    private static final Pattern RATE = Pattern.compile("captioned (\\d+) images, (\\d+) failed(?:, \\d+ skipped \\(already done\\))? in ([0-9.]+) s \\(([0-9.]+) images/s\\)");
+public final class SparkBench implements Callable<Integer> {
+    public static void main(String[] args) {
+        System.exit(org.captioner.cli.Options.showDefaults(new picocli.CommandLine(new SparkBench())).execute(args));
+    }
 
     @Parameters(index = "0", paramLabel = "DIR", description = "Image folder (local).")
     Path images;
@@ -59,16 +59,17 @@ final class SparkBench implements Callable<Integer> {
         List<Run> runs = new ArrayList<>();
 
         List<String> cli = new ArrayList<>(List.of(java, "-Xmx6g", "-cp", cliCp, "org.captioner.cli.Main", "caption", images.toString(),
-                "--out", w.resolve("cli.jsonl").toString(), "--overwrite", "--no-progress"));
+                "--out", w.resolve("cli.jsonl").toString(), "--overwrite", "--no-progress", "--stats-json", w.resolve("cli.json").toString()));
         cli.addAll(common);
-        runs.add(run("CLI caption", cli, w.resolve("cli.log")));
+        runs.add(run("CLI caption", cli, w.resolve("cli.log"), w.resolve("cli.json")));
 
         List<String> local = new ArrayList<>(List.of(java, "-Xmx6g"));
         local.addAll(StandaloneCluster.JAVA17_OPTIONS);
         local.addAll(List.of("-cp", fullCp, SparkJobs.class.getName(), "caption", "--master", "local[2]", "--conf", "spark.ui.enabled=false",
-                images.toAbsolutePath().toString(), "--out", w.resolve("spark-local").toString(), "--overwrite"));
+                images.toAbsolutePath().toString(), "--out", w.resolve("spark-local").toString(), "--overwrite",
+                "--stats-json", w.resolve("spark-local.json").toString()));
         local.addAll(common);
-        runs.add(run("Spark local[2]", local, w.resolve("spark-local.log")));
+        runs.add(run("Spark local[2]", local, w.resolve("spark-local.log"), w.resolve("spark-local.json")));
 
         if (cluster) {
             Path jar = Path.of("target/captioner-spark.jar"), home = Path.of("target/spark-home");
@@ -77,7 +78,7 @@ final class SparkBench implements Callable<Integer> {
             }
             try (StandaloneCluster c = new StandaloneCluster(home, w.resolve("cluster"), 2, "8g")) {
                 List<String> args = new ArrayList<>(List.of("caption", images.toAbsolutePath().toUri().toString(), "--out",
-                        w.resolve("spark-cluster").toUri().toString(), "--overwrite"));
+                        w.resolve("spark-cluster").toUri().toString(), "--overwrite", "--stats-json", w.resolve("spark-cluster.json").toString()));
                 args.addAll(common);
                 long t0 = System.nanoTime();
                 Path log = w.resolve("spark-cluster.log");
@@ -85,7 +86,8 @@ final class SparkBench implements Callable<Integer> {
                 Process p = c.submit(jar, List.of("--conf", "spark.executor.cores=" + (2 / executors), "--conf", "spark.cores.max=2",
                         "--conf", "spark.executor.memory=" + (6 / executors) + "g", "--conf", "spark.ui.enabled=false"), args, log, Map.of());
                 long peak = watch(p, c::executors);
-                runs.add(finish("Spark standalone, " + executors + " executor(s) x " + (2 / executors) + " cores", p, t0, log, peak));
+                runs.add(finish("Spark standalone, " + executors + " executor(s) x " + (2 / executors) + " cores", p, t0, log,
+                        w.resolve("spark-cluster.json"), peak));
             }
         }
         Run base = runs.get(0);
@@ -98,21 +100,20 @@ final class SparkBench implements Callable<Integer> {
         return 0;
     }
 
-    private Run run(String name, List<String> cmd, Path log) throws Exception {
+    private Run run(String name, List<String> cmd, Path log, Path stats) throws Exception {
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long peak = watch(p, List::of);
-        return finish(name, p, t0, log, peak);
+        return finish(name, p, t0, log, stats, peak);
     }
 
-    private Run finish(String name, Process p, long t0, Path log, long peak) throws IOException, InterruptedException {
+    /** A run's figures from the JSON its command wrote with {@code --stats-json}. */
+    private Run finish(String name, Process p, long t0, Path log, Path stats, long peak) throws IOException, InterruptedException {
         p.waitFor();
         double wall = (System.nanoTime() - t0) / 1e9;
-        String out = Files.readString(log);
-        Matcher m = RATE.matcher(out);
-        if (p.exitValue() > 1 || !m.find()) throw new IOException(name + " failed (exit " + p.exitValue() + "); see " + log);
-        int n = Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2));
-        return new Run(name, wall, n, Double.parseDouble(m.group(4)), peak);
+        if (p.exitValue() > 1 || !Files.exists(stats)) throw new IOException(name + " failed (exit " + p.exitValue() + "); see " + log);
+        var st = new com.fasterxml.jackson.databind.ObjectMapper().readTree(stats.toFile());
+        return new Run(name, wall, st.get("images").asInt(), st.get("images_per_second").asDouble(), peak);
     }
 
     /** Polls until the process ends; returns the largest sum of VmHWM over it and {@code others} (MiB). */
