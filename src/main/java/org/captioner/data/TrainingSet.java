@@ -34,7 +34,6 @@ public final class TrainingSet {
         List<String> missing = new ArrayList<>();
         for (ImageCaptions ic : images) {
             int row = features.row(ic.file());
-            if (row < 0) row = features.row(ic.fileName());
             if (row < 0) {
                 missing.add(ic.file());
                 continue;

@@ -36,9 +36,10 @@ public final class FeatureSet implements AutoCloseable {
         }
         for (int i = 0; i < names.size(); i++) {
             rowOf.put(names.get(i), i);
-            // Also index by bare file name, so data sets that name images without folders still match.
-            String base = names.get(i).substring(names.get(i).lastIndexOf('/') + 1);
+            // also by bare file name and COCO id name (see row): data sets that name images otherwise still match
+            String base = bare(names.get(i));
             rowOf.putIfAbsent(base, i);
+            rowOf.putIfAbsent(cocoName(base), i);
         }
     }
 
@@ -60,9 +61,31 @@ public final class FeatureSet implements AutoCloseable {
         return names;
     }
 
-    /** Row of an image, or -1 when it has no features. */
+    /**
+     * Row of an image, or -1 when it has no features: the one rule every split reader (training, {@code decode},
+     * {@code bench attention}) matches images by. A name matches as given, else by its bare file name, both ways: a
+     * Karpathy path ({@code val2014/COCO_val2014_....jpg}) finds features stored under the bare name (as
+     * {@code features} stores a folder's images), and a bare name finds features stored with a folder. COCO 2014 names
+     * also match the 2017 files of the same image by their id ({@code COCO_val2014_000000391895.jpg} and
+     * {@code 000000391895.jpg}), so Karpathy's split file works over a COCO 2017 layout.
+     */
     public int row(String name) {
-        return rowOf.getOrDefault(name, -1);
+        Integer r = rowOf.get(name);
+        if (r == null) r = rowOf.get(bare(name));
+        if (r == null) r = rowOf.get(cocoName(bare(name)));
+        return r != null ? r : -1;
+    }
+
+    private static String bare(String name) {
+        return name.substring(name.lastIndexOf('/') + 1);
+    }
+
+    private static final java.util.regex.Pattern COCO_2014 = java.util.regex.Pattern.compile("COCO_[a-z]+\\d{4}_(\\d{12}\\.\\w+)");
+
+    /** A COCO 2014 file name as its 2017 name (the 12-digit id); other names as they are. */
+    static String cocoName(String bare) {
+        var m = COCO_2014.matcher(bare);
+        return m.matches() ? m.group(1) : bare;
     }
 
     /**

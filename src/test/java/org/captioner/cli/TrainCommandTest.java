@@ -5,11 +5,9 @@ import org.captioner.testing.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -17,19 +15,15 @@ class TrainCommandTest {
     @TempDir
     Path dir;
 
-    /** The documented Maven route: mvn -q compile exec:java -Dexec.args="train ...", on a tiny data set; then decode + evaluate. */
+    /** A tiny training (the Maven route runs the same command: MavenExecRouteIT); then decode + evaluate. */
     @Test
-    void tinyTrainingThroughMavenExecThenDecodeAndEvaluate() throws Exception {
+    void tinyTrainingThenDecodeAndEvaluate() throws Exception {
         TinyData.write(dir, 18, 5);
         Path caps = dir.resolve("captions.tsv"), feats = dir.resolve("features"), out = dir.resolve("model");
-        String args = "train --data tsv --captions " + caps + " --dev-captions " + caps + " --features " + feats
-                + " --decoder lstm --out " + out + " --epochs 2 --batch 8 --min-count 1 --embed 16 --hidden 32 --lr 5e-3";
-        Process p = new ProcessBuilder("mvn", "-q", "-B", "compile", "exec:java", "-Dexec.args=" + args)
-                .directory(Path.of("").toAbsolutePath().toFile()).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES));
-        assertEquals(0, p.exitValue(), log);
-        assertTrue(log.contains("epoch 2:") && log.contains("tokens/s"), log);
+        var run = CliTest.run("train", "--data", "tsv", "--captions", caps.toString(), "--dev-captions", caps.toString(), "--features",
+                feats.toString(), "--decoder", "lstm", "--out", out.toString(), "--epochs", "2", "--batch", "8", "--min-count", "1",
+                "--embed", "16", "--hidden", "32", "--lr", "5e-3");
+        assertEquals(0, run.code(), run.err());
         ModelBundle.load(out);
         assertEquals(3, Files.readAllLines(out.resolve("training-log.csv")).size());
 
