@@ -62,18 +62,18 @@ class MavenExecRouteIT {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (p.isAlive() && System.nanoTime() < deadline) {
             for (ProcessHandle h : p.descendants().toList()) {
-                List<String> a = h.info().arguments().map(List::of).orElse(List.of());
-                if (a.contains("org.captioner.cli.Main") && jvmArgs.isEmpty()) {
-                    jvmArgs.addAll(a);
-                    try {
-                        env = new String(Files.readAllBytes(Path.of("/proc", String.valueOf(h.pid()), "environ")), StandardCharsets.UTF_8)
-                                .replace('\0', '\n');
-                    } catch (IOException e) {
-                        env = "";
+                try {
+                    Path proc = Path.of("/proc", String.valueOf(h.pid()));
+                    List<String> a = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).split("\0"));
+                    if (a.contains("org.captioner.cli.Main") && jvmArgs.isEmpty()) {
+                        jvmArgs.addAll(a);
+                        env = new String(Files.readAllBytes(proc.resolve("environ")), StandardCharsets.UTF_8).replace('\0', '\n');
                     }
+                } catch (IOException e) {
+                    // the process ended meanwhile
                 }
             }
-            Thread.sleep(100);
+            Thread.sleep(50);
         }
         assertTrue(p.waitFor(1, TimeUnit.MINUTES), "mvn finished");
         return new Run(p.exitValue(), Files.readString(log), jvmArgs, env);

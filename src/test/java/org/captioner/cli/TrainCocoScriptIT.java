@@ -66,9 +66,11 @@ class TrainCocoScriptIT {
         // the bundle is a model the CLI captions with
         Path photos = Files.createDirectories(dir.resolve("photos"));
         Files.copy(coco.resolve("val2014").resolve(firstFile(coco.resolve("val2014"))), photos.resolve("one.jpg"));
-        Process caption = new ProcessBuilder(ROOT.resolve("captioner").toString(), "caption", photos.toString(), "--model",
+        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("captioner").toString(), "caption", photos.toString(), "--model",
                 out.resolve("model").toString(), "--out", dir.resolve("one.jsonl").toString(), "--no-progress")
-                .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("caption.log").toFile()).start();
+                .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("caption.log").toFile());
+        pb.environment().put("CAPTIONER_WEIGHTS_DIR", SharedData.mobilenetWeights().getParent().toString());
+        Process caption = pb.start();
         assertTrue(caption.waitFor(5, TimeUnit.MINUTES));
         assertEquals(0, caption.exitValue(), Files.readString(dir.resolve("caption.log")));
         assertTrue(JSON.readTree(Files.readString(dir.resolve("one.jsonl"))).get("caption").asText().length() > 0);
