@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.captioner.data.CaptionDataset;
 import org.captioner.data.ImageCaptions;
 import org.captioner.train.BatchBuilder;
-import org.captioner.train.FeatureGrids;
+import org.captioner.train.FeatureRows;
 import org.captioner.decode.Hypothesis;
 import org.captioner.encoder.NativeSetup;
 import org.captioner.features.FeatureSet;
@@ -61,7 +61,7 @@ public final class DecodeCommand implements Callable<Integer> {
             if (names.isEmpty()) throw new IllegalArgumentException("no images to decode");
             int[] rows = names.stream().mapToInt(fs::row).toArray();
             boolean attention = m.config().type().attends();
-            return new Selection(names, rows, new BatchBuilder(fs.allVectors(), attention ? new FeatureGrids(fs, rows) : null));
+            return new Selection(names, rows, new BatchBuilder(FeatureRows.vectors(fs, rows), attention ? FeatureRows.grids(fs, rows) : null));
         }
     }
 

@@ -88,23 +88,6 @@ public final class FeatureSet implements AutoCloseable {
         return m.matches() ? m.group(1) : bare;
     }
 
-    /**
-     * Every image vector, [rows][D] (Flickr8k: 36 MB; COCO: 630 MB), read a few thousand rows at a time: one read of
-     * the whole file would also make the JDK allocate a temporary native buffer of its size, and keep it.
-     */
-    public float[][] allVectors() throws IOException {
-        int n = names.size(), d = (int) vectors.header().rowElems();
-        float[][] out = new float[n][d];
-        for (int start = 0; start < n; start += VECTOR_ROWS_PER_READ) {
-            int count = Math.min(VECTOR_ROWS_PER_READ, n - start);
-            float[] flat = vectors.read(start, count);
-            for (int i = 0; i < count; i++) System.arraycopy(flat, i * d, out[start + i], 0, d);
-        }
-        return out;
-    }
-
-    private static final int VECTOR_ROWS_PER_READ = 2048;
-
     public float[] vector(int row) throws IOException {
         return vectors.read(row, 1);
     }

@@ -8,12 +8,27 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
 
-/** Pads pairs into a teacher-forcing batch; image features come from an in-memory copy of the feature files. */
+/** Pads pairs into a teacher-forcing batch; image features are read from the feature files as batches need them. */
 public final class BatchBuilder {
-    private final float[][] vectors;   // [rows][D]
-    private final FeatureGrids grids;  // null when the decoder does not attend
+    /** Feature rows by index, [B, ...row shape]: read from a file ({@link FeatureRows}) or held in memory ({@link #of}). */
+    public interface Rows {
+        INDArray rows(int[] featureRows);
 
-    public BatchBuilder(float[][] vectors, FeatureGrids grids) {
+        /** Rows held in memory, [rows][D]. */
+        static Rows of(float[][] rows) {
+            return idx -> {
+                int d = rows[0].length;
+                float[] v = new float[idx.length * d];
+                for (int i = 0; i < idx.length; i++) System.arraycopy(rows[idx[i]], 0, v, i * d, d);
+                return Nd4j.create(v, new long[] {idx.length, d}, 'c');
+            };
+        }
+    }
+
+    private final Rows vectors;  // [D] per row
+    private final Rows grids;    // [cells, C] per row; null when the decoder does not attend
+
+    public BatchBuilder(Rows vectors, Rows grids) {
         this.vectors = vectors;
         this.grids = grids;
     }
@@ -23,10 +38,7 @@ public final class BatchBuilder {
     }
 
     public Features features(int[] rows) {
-        int d = vectors[0].length;
-        float[] v = new float[rows.length * d];
-        for (int i = 0; i < rows.length; i++) System.arraycopy(vectors[rows[i]], 0, v, i * d, d);
-        return new Features(Nd4j.create(v, new long[] {rows.length, d}, 'c'), grids == null ? null : grids.rows(rows));
+        return new Features(vectors.rows(rows), grids == null ? null : grids.rows(rows));
     }
 
     /** Captions feature rows in chunks; the best hypothesis per row. */
@@ -57,15 +69,8 @@ public final class BatchBuilder {
             for (int s = 0; s <= w.length; s++) mask[i * t + s] = 1;
             tokens += w.length + 1;
         }
-        int d = vectors[0].length;
-        float[] v = new float[b * d];
-        for (int i = 0; i < b; i++) System.arraycopy(vectors[pairs.get(i).featureRow()], 0, v, i * d, d);
-        INDArray g = null;
-        if (grids != null) {
-            int[] rows = pairs.stream().mapToInt(TrainingSet.Pair::featureRow).toArray();
-            g = grids.rows(rows);
-        }
+        int[] rows = pairs.stream().mapToInt(TrainingSet.Pair::featureRow).toArray();
         return new CaptionBatch(Nd4j.create(in, new long[] {b, 1, t}, 'c'), Nd4j.create(tgt, new long[] {b, 1, t}, 'c'),
-                Nd4j.create(mask, new long[] {b, t}, 'c'), Nd4j.create(v, new long[] {b, d}, 'c'), g, tokens);
+                Nd4j.create(mask, new long[] {b, t}, 'c'), vectors.rows(rows), grids == null ? null : grids.rows(rows), tokens);
     }
 }

@@ -197,14 +197,14 @@ public final class Trainer {
         }
         Nd4j.getRandom().setSeed(o.seed() + st.step); // dropout masks: repeatable for a given seed and position
 
-        // one feature set for both splits (Flickr8k, Karpathy): its grids are loaded for the dev images too
+        // one feature set for both splits (Flickr8k, Karpathy): its rows are read for the dev images too
         boolean shared = data.devFeatures() == data.trainFeatures();
-        int[] gridRows = shared ? java.util.stream.IntStream.concat(java.util.Arrays.stream(rows(train)), java.util.Arrays.stream(rows(dev))).toArray()
+        int[] featureRows = shared ? java.util.stream.IntStream.concat(java.util.Arrays.stream(rows(train)), java.util.Arrays.stream(rows(dev))).toArray()
                 : rows(train);
-        BatchBuilder trainBatches = new BatchBuilder(data.trainFeatures().allVectors(),
-                attention ? new FeatureGrids(data.trainFeatures(), gridRows) : null);
+        BatchBuilder trainBatches = new BatchBuilder(FeatureRows.vectors(data.trainFeatures(), featureRows),
+                attention ? FeatureRows.grids(data.trainFeatures(), featureRows) : null);
         BatchBuilder devBatches = shared ? trainBatches
-                : new BatchBuilder(data.devFeatures().allVectors(), attention ? new FeatureGrids(data.devFeatures(), rows(dev)) : null);
+                : new BatchBuilder(FeatureRows.vectors(data.devFeatures(), rows(dev)), attention ? FeatureRows.grids(data.devFeatures(), rows(dev)) : null);
         long stepsThisProcess = 0;
         SelfCritical scst = o.scst() == null ? null : new SelfCritical(train.images().stream().map(ImageCaptions::captions).toList(), vocab,
                 o.scst().samples(), o.scst().baseline(), o.maxLength());

@@ -73,7 +73,7 @@ class DecoderEquivalenceTest {
         float[][] vec = vectors(3, 1);
         List<TrainingSet.Pair> pairs = List.of(new TrainingSet.Pair(0, 0, new int[] {5, 6, 7, 8}),
                 new TrainingSet.Pair(1, 1, new int[] {9, 4}), new TrainingSet.Pair(2, 2, new int[] {10, 11, 4, 5, 6}));
-        CaptionBatch batch = withGrids(new BatchBuilder(vec, null).build(pairs), grids(3, 9));
+        CaptionBatch batch = withGrids(new BatchBuilder(BatchBuilder.Rows.of(vec), null).build(pairs), grids(3, 9));
         INDArray seq = dec.sequenceProbabilities(batch);                  // [B, V, T]
         DecodingState st = dec.start(batch.vectors(), batch.grids());
         int steps = (int) batch.inputs().size(2);
@@ -100,7 +100,7 @@ class DecoderEquivalenceTest {
             pairs.add(new TrainingSet.Pair(0, 0, new int[] {4, 5, 6}));
             pairs.add(new TrainingSet.Pair(1, 1, new int[] {7, 8, 9, 10}));
         }
-        BatchBuilder bb = new BatchBuilder(vec, null);
+        BatchBuilder bb = new BatchBuilder(BatchBuilder.Rows.of(vec), null);
         INDArray g2 = grids(2, 11);
         int[] rows = pairs.stream().mapToInt(TrainingSet.Pair::featureRow).toArray();
         CaptionBatch batch = withGrids(bb.build(pairs), rows3(g2, rows));
@@ -144,7 +144,7 @@ class DecoderEquivalenceTest {
             pairs.add(new TrainingSet.Pair(0, 0, bad));
             pairs.add(new TrainingSet.Pair(1, 1, good));
         }
-        BatchBuilder bb = new BatchBuilder(vec, null);
+        BatchBuilder bb = new BatchBuilder(BatchBuilder.Rows.of(vec), null);
         CaptionBatch batch = bb.build(pairs);
         for (int i = 0; i < 200; i++) dec.fit(batch);
         INDArray v = bb.build(pairs.subList(0, 2)).vectors();

@@ -47,7 +47,7 @@ class SelfCriticalTest {
             DecoderType type = DecoderType.parse(decoder);
             boolean att = type.attends();
             int[] rows = IntStream.range(0, train.images().size()).map(train::featureRow).toArray();
-            BatchBuilder bb = new BatchBuilder(fs.allVectors(), att ? new FeatureGrids(fs, rows) : null);
+            BatchBuilder bb = new BatchBuilder(FeatureRows.vectors(fs, rows), att ? FeatureRows.grids(fs, rows) : null);
             DecoderConfig c = DecoderConfig.defaults(type, vocab.size(), TinyData.DIM, TinyData.SIDE * TinyData.SIDE, TinyData.CHANNELS)
                     .withSizes(16, 32, 0.0, 20);
             CaptionDecoder dec = Decoders.create(c, 5e-3, 7);
