@@ -192,13 +192,13 @@ public final class Captioner implements AutoCloseable {
 
     /** Options: beam width, n-best, sampling, maximum length, encoder weights. */
     public static final class Builder {
-        private int beam = 3, nbest = 1, topK = 0, maxLength = -1;
+        private int beam = Integer.parseInt(DecodeOptions.DEFAULT_BEAM), nbest = 1, topK = 0, maxLength = -1;
         private boolean sample;
         private double temperature = 1.0;
         private Double lengthAlpha;                    // null: the model's recommended value
         private long seed = 42;
         private Path weights;
-        private int batchSize = 16, batchWaitMs = 10, queueCapacity = 256;
+        private int batchSize = Integer.parseInt(DecodeOptions.DEFAULT_BATCH), batchWaitMs = 10, queueCapacity = 256;
 
         public Builder beam(int k) {
             this.beam = k;

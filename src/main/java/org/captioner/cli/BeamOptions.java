@@ -4,10 +4,7 @@ import picocli.CommandLine.Option;
 
 /** {@code --beam} and {@code --length-alpha}: how the caption search ranks (a picocli mixin, declared once). */
 public final class BeamOptions {
-    /** The default beam width of every front end. */
-    public static final String DEFAULT_BEAM = "3";
-
-    @Option(names = "--beam", defaultValue = DEFAULT_BEAM, description = "Beam width (1 = greedy).")
+    @Option(names = "--beam", defaultValue = org.captioner.decode.DecodeOptions.DEFAULT_BEAM, description = "Beam width (1 = greedy).")
     public int beam;
     @Option(names = "--length-alpha", description = {"Beam length normalisation: rank by logP / length^alpha",
             "(default: the model's recommended value, recorded in its config.json; 0 = raw log-probability)."})

@@ -42,7 +42,7 @@ final class BenchServeCommand implements Callable<Integer> {
     @CommandLine.Mixin BeamOptions search = new BeamOptions();
     @Option(names = "--clients", defaultValue = "16", description = "Concurrent clients.") int clients;
     @Option(names = "--single", defaultValue = "100", description = "Requests for the 1-client latency.") int single;
-    @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call in the server.") int maxBatch;
+    @Option(names = "--max-batch", defaultValue = org.captioner.decode.DecodeOptions.DEFAULT_BATCH, description = "Most images per network call in the server.") int maxBatch;
     @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch.") int maxWaitMs;
     @Option(names = "--skip-cli", description = "Do not run the batch CLI beside it.") boolean skipCli;
     @CommandLine.Spec

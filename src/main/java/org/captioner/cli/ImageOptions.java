@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 public final class ImageOptions {
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads.")
     public int threads;
-    @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.")
+    @Option(names = "--batch", defaultValue = org.captioner.decode.DecodeOptions.DEFAULT_BATCH, description = "Images per network batch.")
     public int batch;
     @Option(names = "--recursive", description = "Descend into sub-folders.")
     public boolean recursive;

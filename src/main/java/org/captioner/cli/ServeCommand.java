@@ -24,7 +24,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to listen on (0.0.0.0 for all).") String host;
     @Option(names = "--port", defaultValue = "8080", description = "Port (0 = any free port).") int port;
     @CommandLine.Mixin BeamOptions search = new BeamOptions();           // requests may ask for another beam
-    @Option(names = "--max-batch", defaultValue = "16", description = "Most images per network call.") int maxBatch;
+    @Option(names = "--max-batch", defaultValue = org.captioner.decode.DecodeOptions.DEFAULT_BATCH, description = "Most images per network call.") int maxBatch;
     @Option(names = "--max-wait-ms", defaultValue = "10", description = "Longest a request waits for others to share its batch.") int maxWaitMs;
     @Option(names = "--max-bytes", defaultValue = "20MB", description = "Largest request body, e.g. 20MB, 512KB.") String maxBytes;
     @Option(names = "--max-pixels", defaultValue = "50M", description = "Largest image (width x height as its header declares), e.g. 50M.") String maxPixels;

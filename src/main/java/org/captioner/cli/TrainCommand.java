@@ -61,7 +61,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "20", description = "Longest caption in words (longer ones are cut).") int maxLength;
     @Option(names = "--seed", defaultValue = "42", description = "Random seed: initial weights, batch order, dropout and sampling.") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N steps (and every epoch).") int checkpointEvery;
-    @Option(names = "--dev-beam", defaultValue = "3", description = "Beam width for the per-epoch dev evaluation.") int devBeam;
+    @Option(names = "--dev-beam", defaultValue = org.captioner.decode.DecodeOptions.DEFAULT_BEAM, description = "Beam width for the per-epoch dev evaluation.") int devBeam;
     @Option(names = "--layers", defaultValue = "1", description = {"Stacked recurrent layers of rnn, lstm and gru;",
             "the image enters the first, dropout (--dropout) between layers."}) int layers;
     @Option(names = "--embed", defaultValue = "256", description = "Word embedding size.") int embed;

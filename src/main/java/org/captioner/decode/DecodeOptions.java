@@ -17,6 +17,8 @@ public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sam
                             int maxLength, boolean allowUnk, long seed) implements java.io.Serializable {
     /** The widest beam any front end accepts (the CLI, the API, serve, Spark): wider ones only cost time here. */
     public static final int MAX_BEAM = 20;
+    /** Every front end's default beam width and images per network call (strings: picocli defaults are text). */
+    public static final String DEFAULT_BEAM = "3", DEFAULT_BATCH = "16";
 
     public DecodeOptions {
         check(beam, nbest, sample, temperature, topK, lengthAlpha);

@@ -119,7 +119,7 @@ public final class SparkJobs implements Runnable {
         List<String> inputs = new ArrayList<>();
         @Option(names = "--recursive", description = "Descend into sub-folders.")
         boolean recursive;
-        @Option(names = "--batch", defaultValue = "16", description = "Images per network batch.")
+        @Option(names = "--batch", defaultValue = org.captioner.decode.DecodeOptions.DEFAULT_BATCH, description = "Images per network batch.")
         int batch;
         // one per task: Spark already runs a task per core, each decoding while another holds the networks
         @Option(names = "--threads", defaultValue = "1", description = "Image decoding threads per task (Spark runs one task per core).")
