@@ -122,7 +122,7 @@ Path model = root.resolve("models/default");
 var greedy = Captioner.builder().beam(1).build(model);
 var beam = Captioner.builder().beam(5).nbest(3).build(model);
 var sampler = Captioner.builder().sample(0.8, 20, 7).build(model);
-var m = greedy.model();
+var m = org.captioner.model.ModelBundle.load(model);          // the bundle itself, to describe it
 System.out.println("model: " + m.config().type() + " decoder, vocabulary " + m.vocabulary().size() + " words, encoder " + m.encoder());
 '''),
 ("code", r'''
@@ -279,7 +279,7 @@ import org.captioner.*;
 import org.captioner.report.*;
 Path model = root.resolve("models/default");
 var captioner = Captioner.builder().beam(3).build(model);
-var m = captioner.model();
+var m = org.captioner.model.ModelBundle.load(model);      // the bundle itself, to describe it
 var prov = new com.fasterxml.jackson.databind.ObjectMapper().readTree(model.resolve("training.json").toFile());
 int cells = m.config().gridCells();
 System.out.println("model: " + m.config().type() + " decoder, " + m.config().attentionMap().id() + " attention over " + cells + " cells x "
