@@ -63,7 +63,7 @@ public final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing --out.") boolean overwrite;
     @Option(names = "--no-progress", description = "No progress bar.") boolean noProgress;
     @Option(names = "--stats-json", paramLabel = "FILE", description = {"Also write the run's figures as JSON to FILE (images, captioned, failed,",
-            "skipped, seconds, images_per_second): for benchmarks and scripts."}) Path statsJson;
+            "skipped, seconds, images_per_second, seconds per pipeline stage): for benchmarks and scripts."}) Path statsJson;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -128,7 +128,7 @@ public final class CaptionCommand implements Callable<Integer> {
             }
         }
 
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), startedMs = System.currentTimeMillis();
         int[] counts; // {captioned, failed}
         if (out == null) {
             Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
@@ -179,6 +179,7 @@ public final class CaptionCommand implements Callable<Integer> {
         err().printf("captioned %d images, %d failed, %d skipped (already done) in %.1f s (%.1f images/s)%s%n", ok, failed,
                 all.size() - todo.size(), secs, (ok + failed) / Math.max(secs, 1e-9), out == null ? "" : " -> " + out);
         err().flush();
+        Map<String, Double> stages = pipeline.times().seconds();
         pipeline.close();
         if (statsJson != null) {
             Map<String, Object> st = new LinkedHashMap<>();
@@ -188,6 +189,9 @@ public final class CaptionCommand implements Callable<Integer> {
             st.put("skipped", all.size() - todo.size());
             st.put("seconds", secs);
             st.put("images_per_second", (ok + failed) / Math.max(secs, 1e-9));
+            st.put("stage_seconds", stages);
+            // JVM start, class loading, model and encoder loading: everything before the first image
+            st.put("seconds_before_first_image", (startedMs - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3);
             AtomicFiles.writeString(statsJson, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(st) + "\n");
         }
         if (ok + previous.size() == 0 && failed > 0) return Main.EXIT_FATAL;

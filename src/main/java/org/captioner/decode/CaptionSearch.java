@@ -80,6 +80,9 @@ public final class CaptionSearch {
             INDArray probs = decoder.step(state, feed);                       // [A*k, V]
             INDArray att = state.lastAttention();                             // [A*k, cells] or null
             float[] p = probs.dup('c').data().asFloat();
+            // this step's attention maps in one copy (a row per beam), sliced below for the beams that go on
+            float[] maps = att == null ? null : att.dup('c').data().asFloat();
+            int cells = att == null ? 0 : (int) att.size(1);
             int[] parents = new int[active.length * k];
             int[] nextFeed = new int[active.length * k];
             int[] stillActive = new int[active.length];
@@ -114,9 +117,9 @@ public final class CaptionSearch {
                     int j = (int) c[1], w = (int) c[2];
                     Beam parent = live.get(i).get(j);
                     List<float[]> at = parent.attention();
-                    if (att != null) {
+                    if (maps != null) {
                         at = new ArrayList<>(at);
-                        at.add(att.getRow(a * k + j).toFloatVector());
+                        at.add(Arrays.copyOfRange(maps, (a * k + j) * cells, (a * k + j + 1) * cells));
                     }
                     if (w == Vocabulary.END) {
                         PriorityQueue<Hypothesis> q = done.get(i);

@@ -1,6 +1,7 @@
 package org.captioner.image;
 
 import org.captioner.ImageInput;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import java.awt.image.BufferedImage;
 import org.nd4j.linalg.factory.Nd4j;
@@ -134,15 +135,19 @@ public final class ImageBatchLoader {
         };
     }
 
-    /** Preprocessed images as the encoder's input, [n, 3, size, size]: the one place pixels become a tensor. */
+    /**
+     * Preprocessed images as the encoder's input, [n, 3, size, size]: the one place pixels become a tensor. Written
+     * straight into the tensor's native memory: a Java array of the whole batch (9.6 MB at 16 x 224 x 224) would be a
+     * humongous allocation each batch, which grew the heap and cost a second copy.
+     */
     public static INDArray stack(List<float[]> images, int size) {
         int n = images.size(), len = 3 * size * size;
-        float[] all = new float[n * len];
-        for (int i = 0; i < n; i++) {
-            float[] px = images.get(i);
+        INDArray x = Nd4j.createUninitialized(DataType.FLOAT, n, 3, size, size);
+        java.nio.FloatBuffer out = x.data().asNioFloat();
+        for (float[] px : images) {
             if (px.length != len) throw new IllegalArgumentException("expected a 3 x " + size + " x " + size + " image, got " + px.length + " values");
-            System.arraycopy(px, 0, all, i * len, len);
+            out.put(px);
         }
-        return Nd4j.create(all, new long[] {n, 3, size, size}, 'c');
+        return x;
     }
 }

@@ -40,6 +40,7 @@ public final class CaptionPipeline implements AutoCloseable {
     private final CaptionSearch search;
     private final ImageBatchLoader loader;
     private final NativeMemory memory = new NativeMemory(256);
+    private final StageTimes times = new StageTimes();
     private boolean closed;                                    // under this: the networks are freed
 
     public CaptionPipeline(ModelBundle model, ImageEncoder encoder) {
@@ -74,6 +75,11 @@ public final class CaptionPipeline implements AutoCloseable {
         return model;
     }
 
+    /** Where this pipeline's time went so far, stage by stage (for {@code caption --stats-json} and benchmarks). */
+    public StageTimes times() {
+        return times;
+    }
+
     public ImagePreprocessor preprocessor() {
         return encoder.type().preprocessor();
     }
@@ -91,13 +97,21 @@ public final class CaptionPipeline implements AutoCloseable {
     /** Captions preprocessed images ({@link #prepare}), one caption each, in order: the batch function. */
     public List<Caption> caption(List<float[]> images, DecodeOptions options) {
         if (images.isEmpty()) return List.of();
+        long t0 = System.nanoTime();
         INDArray x = ImageBatchLoader.stack(images, preprocessor().size());
         List<List<Hypothesis>> hyps;
         synchronized (this) {
             if (closed) throw new IllegalStateException("this captioner is closed");
+            long t1 = System.nanoTime();
             EncodedBatch enc = encoder.encode(x);
+            long t2 = System.nanoTime();
             hyps = search.generate(enc.vectors(), model.config().type().attends() ? enc.grid() : null, options);
+            long t3 = System.nanoTime();
             memory.processed(images.size());
+            times.add("stack", t1 - t0);
+            times.add("encoder", t2 - t1);
+            times.add("search", t3 - t2);
+            times.add("memory", System.nanoTime() - t3);
         }
         List<Caption> out = new ArrayList<>(hyps.size());
         for (List<Hypothesis> nb : hyps) {
@@ -126,7 +140,9 @@ public final class CaptionPipeline implements AutoCloseable {
             @Override
             public List<CaptionRecord> next() {
                 if (!hasNext()) throw new NoSuchElementException();
+                long t0 = System.nanoTime();
                 ImageBatchLoader.Batch b = batches.next();
+                times.add("decode_wait", System.nanoTime() - t0);       // waiting for the decoding threads
                 Iterator<Caption> caps = caption(b.pixels(), options).iterator();
                 List<CaptionRecord> records = new ArrayList<>(b.items().size());
                 for (ImageBatchLoader.Item item : b.items()) {
