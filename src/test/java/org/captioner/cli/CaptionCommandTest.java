@@ -65,9 +65,17 @@ class CaptionCommandTest {
 
     @Test
     void jsonlWithErrorsResumeAndNoClobber() throws Exception {
-        Path out = dir.resolve("caps.jsonl");
-        CliTest.Run r = caption("--out", out.toString(), "--nbest", "2");
+        Path out = dir.resolve("caps.jsonl"), stats = dir.resolve("stats.json");
+        CliTest.Run r = caption("--out", out.toString(), "--nbest", "2", "--stats-json", stats.toString());
         assertEquals(Main.EXIT_PARTIAL, r.code(), r.err());
+        JsonNode st = new ObjectMapper().readTree(stats.toFile());
+        assertEquals(6, st.get("images").asInt());
+        assertEquals(5, st.get("captioned").asInt());
+        assertEquals(1, st.get("failed").asInt());
+        for (String stage : List.of("decode_wait", "stack", "encoder", "search")) {
+            assertTrue(st.get("stage_seconds").get(stage).asDouble() > 0, "stage " + stage + " timed: " + st);
+        }
+        assertTrue(st.get("seconds_before_first_image").asDouble() > 0, st.toString());
         List<String> lines = Files.readAllLines(out);
         assertEquals(6, lines.size());
         ObjectMapper m = new ObjectMapper();
