@@ -13,9 +13,14 @@ import java.util.List;
  *                  (row-major, row 0 at the top); empty otherwise
  */
 public record Caption(String text, double score, List<String> tokens, List<Caption> nbest, List<float[]> attention) {
-    /** A caption from its words: the one place words become text (joined by single spaces). */
+    /** A caption from its words. */
     public static Caption of(List<String> words, double score, List<Caption> nbest, List<float[]> attention) {
-        return new Caption(String.join(" ", words), score, List.copyOf(words), nbest, attention);
+        return new Caption(text(words), score, List.copyOf(words), nbest, attention);
+    }
+
+    /** The one place words become caption text: joined by single spaces. */
+    public static String text(List<String> words) {
+        return String.join(" ", words);
     }
 
     @Override

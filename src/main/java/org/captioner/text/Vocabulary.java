@@ -89,9 +89,9 @@ public final class Vocabulary {
     }
 
     /** Words of the ids up to (not including) the first {@code <end>}, specials dropped. */
-    /** A token sequence as caption text: its words joined by single spaces (as {@link org.captioner.Caption#of}). */
+    /** A token sequence as caption text ({@link org.captioner.Caption#text}). */
     public String text(int[] ids) {
-        return String.join(" ", decode(ids));
+        return org.captioner.Caption.text(decode(ids));
     }
 
     public List<String> decode(int[] ids) {

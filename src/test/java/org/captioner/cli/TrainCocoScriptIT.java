@@ -76,6 +76,29 @@ class TrainCocoScriptIT {
         assertTrue(JSON.readTree(Files.readString(dir.resolve("one.jsonl"))).get("caption").asText().length() > 0);
     }
 
+    /**
+     * A COCO 2017 layout (train2017/, val2017/, files named by their 12-digit id) with Karpathy's split file, whose 2014
+     * names the images are matched to by COCO id: the script runs through to the test scores.
+     */
+    @Test
+    void coco2017LayoutWithKarpathysSplit() throws Exception {
+        Path coco = fixture(dir.resolve("coco2017"), 30);
+        for (String[] f : new String[][] {{"train2014", "train2017"}, {"val2014", "val2017"}}) {
+            Path from = coco.resolve(f[0]), to = Files.createDirectories(coco.resolve(f[1]));
+            try (var s = Files.list(from)) {
+                for (Path p : s.toList()) Files.move(p, to.resolve(p.getFileName().toString().replaceAll("COCO_[a-z]+2014_", "")));
+            }
+            Files.delete(from);
+        }
+        Path out = dir.resolve("out2017");
+        Process p = script(coco, out, dir.resolve("2017.log"));
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "finished");
+        String log = Files.readString(dir.resolve("2017.log"));
+        assertEquals(0, p.exitValue(), log);
+        assertEquals(5, Files.readAllLines(out.resolve("test-captions.jsonl")).size(), "every test image found by its id:\n" + log);
+        assertTrue(JSON.readTree(out.resolve("test-scores.json").toFile()).has("CIDEr-D"));
+    }
+
     private static String firstFile(Path folder) throws IOException {
         try (var s = Files.list(folder)) {
             return s.map(p -> p.getFileName().toString()).sorted().findFirst().orElseThrow();
