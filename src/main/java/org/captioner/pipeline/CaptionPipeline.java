@@ -41,7 +41,8 @@ public final class CaptionPipeline implements AutoCloseable {
     private final ImageBatchLoader loader;
     private final NativeMemory memory = new NativeMemory(256);
     private final StageTimes times = new StageTimes();
-    private boolean closed;                                    // under this: the networks are freed
+    private final Object encoderLock = new Object(), searchLock = new Object();   // one batch per stage at a time
+    private volatile boolean closed;                           // the networks are freed
 
     public CaptionPipeline(ModelBundle model, ImageEncoder encoder) {
         this.model = model;
@@ -96,22 +97,37 @@ public final class CaptionPipeline implements AutoCloseable {
 
     /** Captions preprocessed images ({@link #prepare}), one caption each, in order: the batch function. */
     public List<Caption> caption(List<float[]> images, DecodeOptions options) {
-        if (images.isEmpty()) return List.of();
+        return images.isEmpty() ? List.of() : search(encode(images), options);
+    }
+
+    /**
+     * The encoder's stage: one batch at a time under its own lock, so that another batch's search can run meanwhile
+     * (the search gains little from a second core, the encoder uses it).
+     */
+    private EncodedBatch encode(List<float[]> images) {
         long t0 = System.nanoTime();
         INDArray x = ImageBatchLoader.stack(images, preprocessor().size());
-        List<List<Hypothesis>> hyps;
-        synchronized (this) {
-            if (closed) throw new IllegalStateException("this captioner is closed");
+        synchronized (encoderLock) {
+            checkOpen();
             long t1 = System.nanoTime();
             EncodedBatch enc = encoder.encode(x);
-            long t2 = System.nanoTime();
-            hyps = search.generate(enc.vectors(), model.config().type().attends() ? enc.grid() : null, options);
-            long t3 = System.nanoTime();
-            memory.processed(images.size());
             times.add("stack", t1 - t0);
-            times.add("encoder", t2 - t1);
-            times.add("search", t3 - t2);
-            times.add("memory", System.nanoTime() - t3);
+            times.add("encoder", System.nanoTime() - t1);
+            return enc;
+        }
+    }
+
+    /** The search's stage, under its own lock: captions of an encoded batch, in order. */
+    private List<Caption> search(EncodedBatch enc, DecodeOptions options) {
+        List<List<Hypothesis>> hyps;
+        synchronized (searchLock) {
+            checkOpen();
+            long t0 = System.nanoTime();
+            hyps = search.generate(enc.vectors(), model.config().type().attends() ? enc.grid() : null, options);
+            long t1 = System.nanoTime();
+            memory.processed((int) enc.size());
+            times.add("search", t1 - t0);
+            times.add("memory", System.nanoTime() - t1);
         }
         List<Caption> out = new ArrayList<>(hyps.size());
         for (List<Hypothesis> nb : hyps) {
@@ -123,29 +139,62 @@ public final class CaptionPipeline implements AutoCloseable {
         return out;
     }
 
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("this captioner is closed");
+    }
+
+    /** A decoded batch and its encoding (null when no image of the batch could be decoded). */
+    private record Encoded(ImageBatchLoader.Batch batch, EncodedBatch enc) {
+    }
+
     /**
      * Streams inputs through decoding ({@code threads} threads, a few batches ahead) and the networks in batches of
-     * {@code batch}: each element is one batch's records, in input order, failed images included. Inputs are read only
-     * as far as the look-ahead needs, so a Spark partition or a folder of millions streams in flat memory.
+     * {@code batch}: each element is one batch's records, in input order, failed images included. The encoder works
+     * on the next batch (on a thread of its own) while the caller's thread searches this one; the two stages then
+     * share the cores (the {@code caption} command gives ND4J half of them each, {@code OMP_NUM_THREADS}: 1.15-1.2x
+     * on 2 cores, see docs/performance.md). Inputs are read only as
+     * far as the look-ahead needs, so a Spark partition or a folder of millions streams in flat memory.
      */
     public ImageBatchLoader.BatchStream<List<CaptionRecord>> caption(Iterator<ImageInput> inputs, DecodeOptions options, int batch, int threads) {
         ImageBatchLoader.BatchStream<ImageBatchLoader.Batch> batches =
                 new ImageBatchLoader(new ImageDecoder(), preprocessor(), threads, 2).batches(inputs, batch);
+        java.util.concurrent.ExecutorService encoding = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "captioner-encoder");
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.Callable<Encoded> encodeNext = () -> {
+            long t0 = System.nanoTime();
+            ImageBatchLoader.Batch b = batches.next();
+            times.add("decode_wait", System.nanoTime() - t0);       // waiting for the decoding threads
+            List<float[]> px = b.pixels();
+            return new Encoded(b, px.isEmpty() ? null : encode(px));
+        };
         return new ImageBatchLoader.BatchStream<>() {
+            private java.util.concurrent.Future<Encoded> pending = batches.hasNext() ? encoding.submit(encodeNext) : null;
+
             @Override
             public boolean hasNext() {
-                return batches.hasNext();
+                if (pending == null) close();
+                return pending != null;
             }
 
             @Override
             public List<CaptionRecord> next() {
                 if (!hasNext()) throw new NoSuchElementException();
-                long t0 = System.nanoTime();
-                ImageBatchLoader.Batch b = batches.next();
-                times.add("decode_wait", System.nanoTime() - t0);       // waiting for the decoding threads
-                Iterator<Caption> caps = caption(b.pixels(), options).iterator();
-                List<CaptionRecord> records = new ArrayList<>(b.items().size());
-                for (ImageBatchLoader.Item item : b.items()) {
+                Encoded e;
+                try {
+                    e = pending.get();
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", ex);
+                } catch (java.util.concurrent.ExecutionException ex) {
+                    throw ex.getCause() instanceof RuntimeException r ? r : new IllegalStateException(ex.getCause());
+                }
+                pending = batches.hasNext() ? encoding.submit(encodeNext) : null;   // the next batch encodes meanwhile
+                Iterator<Caption> caps = e.enc() == null ? java.util.Collections.emptyIterator() : search(e.enc(), options).iterator();
+                List<CaptionRecord> records = new ArrayList<>(e.batch().items().size());
+                for (ImageBatchLoader.Item item : e.batch().items()) {
                     records.add(item.ok() ? CaptionRecord.of(item.name(), caps.next()) : CaptionRecord.failed(item.name(), item.error()));
                 }
                 return records;
@@ -153,6 +202,7 @@ public final class CaptionPipeline implements AutoCloseable {
 
             @Override
             public void close() {
+                encoding.shutdownNow();
                 batches.close();
             }
         };
@@ -160,10 +210,14 @@ public final class CaptionPipeline implements AutoCloseable {
 
     /** Frees the networks' native memory (their parameters live off the Java heap); later calls fail. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        encoder.close();
-        model.decoder().close();
+    public void close() {
+        synchronized (encoderLock) {
+            synchronized (searchLock) {
+                if (closed) return;
+                closed = true;
+                encoder.close();
+                model.decoder().close();
+            }
+        }
     }
 }
