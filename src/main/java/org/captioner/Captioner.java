@@ -131,7 +131,7 @@ public final class Captioner implements AutoCloseable {
      */
     public Iterator<CaptionRecord> captionStream(Iterator<ImageInput> inputs) {
         checkOpen();
-        var batches = pipeline.caption(inputs, options, batchSize, 2);
+        var batches = pipeline.caption(inputs, options, batchSize, 2, false);
         return new Iterator<>() {
             private Iterator<CaptionRecord> current = java.util.Collections.emptyIterator();
 

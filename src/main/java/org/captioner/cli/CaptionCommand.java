@@ -210,7 +210,7 @@ public final class CaptionCommand implements Callable<Integer> {
         int ok = 0, failed = 0;
         Map<String, Path> files = new java.util.HashMap<>();
         if (report != null) for (ImageInput i : todo) files.put(i.name(), i.file());
-        try (var batches = pipeline.caption(todo.iterator(), options, images.batch, images.threads);
+        try (var batches = pipeline.caption(todo.iterator(), options, images.batch, images.threads, true);
              Progress pb = Progress.start("caption", todo.size(), "images", !noProgress)) {
             while (batches.hasNext()) {
                 List<CaptionRecord> records = batches.next();

@@ -149,20 +149,23 @@ public final class CaptionPipeline implements AutoCloseable {
 
     /**
      * Streams inputs through decoding ({@code threads} threads, a few batches ahead) and the networks in batches of
-     * {@code batch}: each element is one batch's records, in input order, failed images included. The encoder works
-     * on the next batch (on a thread of its own) while the caller's thread searches this one; the two stages then
-     * share the cores (the {@code caption} command gives ND4J half of them each, {@code OMP_NUM_THREADS}: 1.15-1.2x
-     * on 2 cores, see docs/performance.md). Inputs are read only as
+     * {@code batch}: each element is one batch's records, in input order, failed images included. With
+     * {@code overlapStages} the encoder works on the next batch (on a thread of its own) while the caller's thread
+     * searches this one, and the two stages share the cores (the {@code caption} command gives ND4J half of them each,
+     * {@code OMP_NUM_THREADS}: 1.15-1.2x on 2 cores, see docs/performance.md). Inputs are read only as
      * far as the look-ahead needs, so a Spark partition or a folder of millions streams in flat memory.
      */
-    public ImageBatchLoader.BatchStream<List<CaptionRecord>> caption(Iterator<ImageInput> inputs, DecodeOptions options, int batch, int threads) {
+    public ImageBatchLoader.BatchStream<List<CaptionRecord>> caption(Iterator<ImageInput> inputs, DecodeOptions options, int batch, int threads,
+                                                                     boolean overlapStages) {
         ImageBatchLoader.BatchStream<ImageBatchLoader.Batch> batches =
                 new ImageBatchLoader(new ImageDecoder(), preprocessor(), threads, 2).batches(inputs, batch);
-        java.util.concurrent.ExecutorService encoding = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        // without overlap (Spark runs a task per core already; the API leaves the cores to its caller) the encoder runs
+        // on the caller's thread, as a direct executor
+        java.util.concurrent.ExecutorService encoding = overlapStages ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "captioner-encoder");
             t.setDaemon(true);
             return t;
-        });
+        }) : new DirectExecutor();
         java.util.concurrent.Callable<Encoded> encodeNext = () -> {
             long t0 = System.nanoTime();
             ImageBatchLoader.Batch b = batches.next();
@@ -206,6 +209,42 @@ public final class CaptionPipeline implements AutoCloseable {
                 batches.close();
             }
         };
+    }
+
+    /** Runs each task at once on the submitting thread: the stages one after the other. */
+    private static final class DirectExecutor extends java.util.concurrent.AbstractExecutorService {
+        private volatile boolean shutdown;
+
+        @Override
+        public void execute(Runnable r) {
+            r.run();
+        }
+
+        @Override
+        public void shutdown() {
+            shutdown = true;
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            shutdown = true;
+            return List.of();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit) {
+            return true;
+        }
     }
 
     /** Frees the networks' native memory (their parameters live off the Java heap); later calls fail. */

@@ -93,7 +93,7 @@ final class CaptionPartition implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> input) throws Exception {
         CaptionPipeline pipeline = ExecutorResources.pipeline(settings);
-        var batches = pipeline.caption(PartitionPipeline.inputs(input), settings.decode(), settings.batch(), settings.decodeThreads());
+        var batches = pipeline.caption(PartitionPipeline.inputs(input), settings.decode(), settings.batch(), settings.decodeThreads(), false);
         return PartitionPipeline.rows(batches, records -> records.stream().map(r -> row(r, settings.attention())).toList());
     }
 }
