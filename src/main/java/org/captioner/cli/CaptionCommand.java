@@ -120,9 +120,9 @@ public final class CaptionCommand implements Callable<Integer> {
         HtmlReport report = html == null ? null
                 : new HtmlReport(html, "Captioner: " + modelDir.toAbsolutePath().normalize().getFileName() + " on " + inputs.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")), overwrite || resume,
                         pipeline.model().config().type() == org.captioner.model.DecoderType.HARD_ATTENTION);
+        Map<String, Path> files = new java.util.HashMap<>();          // the report's pictures, by image name
+        if (report != null) for (ImageInput i : all) files.put(i.name(), i.file());
         if (report != null && !previous.isEmpty()) {
-            Map<String, Path> files = new java.util.HashMap<>();
-            for (ImageInput i : all) files.put(i.name(), i.file());
             for (CaptionRecord r : previous.values()) {
                 if (files.containsKey(r.image())) report.add(r.image(), files.get(r.image()), r.caption());
             }
@@ -133,7 +133,7 @@ public final class CaptionCommand implements Callable<Integer> {
         if (out == null) {
             Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
             Output o = new Output(w, format);
-            counts = captionAll(pipeline, options, todo, rows -> {
+            counts = captionAll(pipeline, options, todo, files, rows -> {
                 for (CaptionRecord r : rows) o.write(r);
                 w.flush();
             }, report);
@@ -143,7 +143,7 @@ public final class CaptionCommand implements Callable<Integer> {
             try (CaptionJournal journal = CaptionJournal.open(journalFile, 2_000, attention || html != null)) {
                 // rows continued from a finished output go into the fresh progress file first
                 if (Files.size(journalFile) == 0) journal.append(List.copyOf(previous.values()));
-                counts = captionAll(pipeline, options, todo, journal::append, report);
+                counts = captionAll(pipeline, options, todo, files, journal::append, report);
             } catch (IOException e) {
                 err().println("error: cannot write the progress of this run to " + journalFile + ": " + e.getMessage()
                         + ". Every image written before is kept there; run the same command with --resume once the problem is fixed.");
@@ -205,11 +205,9 @@ public final class CaptionCommand implements Callable<Integer> {
     }
 
     /** Streams the images through the pipeline into {@code sink}, batch by batch; returns {captioned, failed}. */
-    private int[] captionAll(CaptionPipeline pipeline, DecodeOptions options, List<ImageInput> todo, RecordSink sink, HtmlReport report)
-            throws IOException {
+    private int[] captionAll(CaptionPipeline pipeline, DecodeOptions options, List<ImageInput> todo, Map<String, Path> files, RecordSink sink,
+                             HtmlReport report) throws IOException {
         int ok = 0, failed = 0;
-        Map<String, Path> files = new java.util.HashMap<>();
-        if (report != null) for (ImageInput i : todo) files.put(i.name(), i.file());
         try (var batches = pipeline.caption(todo.iterator(), options, images.batch, images.threads, true);
              Progress pb = Progress.start("caption", todo.size(), "images", !noProgress)) {
             while (batches.hasNext()) {

@@ -3,9 +3,9 @@ package org.captioner.image;
 import org.captioner.ImageInput;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import java.awt.image.BufferedImage;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.awt.image.BufferedImage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

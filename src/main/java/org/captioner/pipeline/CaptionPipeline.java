@@ -159,13 +159,13 @@ public final class CaptionPipeline implements AutoCloseable {
                                                                      boolean overlapStages) {
         ImageBatchLoader.BatchStream<ImageBatchLoader.Batch> batches =
                 new ImageBatchLoader(new ImageDecoder(), preprocessor(), threads, 2).batches(inputs, batch);
-        // without overlap (Spark runs a task per core already; the API leaves the cores to its caller) the encoder runs
-        // on the caller's thread, as a direct executor
-        java.util.concurrent.ExecutorService encoding = overlapStages ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        // without overlap (Spark runs a task per core already; the API leaves the cores to its caller) there is no
+        // encoder thread: the caller runs each batch's encoding itself when it needs it
+        java.util.concurrent.ExecutorService encoding = !overlapStages ? null : java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "captioner-encoder");
             t.setDaemon(true);
             return t;
-        }) : new DirectExecutor();
+        });
         java.util.concurrent.Callable<Encoded> encodeNext = () -> {
             long t0 = System.nanoTime();
             ImageBatchLoader.Batch b = batches.next();
@@ -174,7 +174,14 @@ public final class CaptionPipeline implements AutoCloseable {
             return new Encoded(b, px.isEmpty() ? null : encode(px));
         };
         return new ImageBatchLoader.BatchStream<>() {
-            private java.util.concurrent.Future<Encoded> pending = batches.hasNext() ? encoding.submit(encodeNext) : null;
+            private java.util.concurrent.FutureTask<Encoded> pending = batches.hasNext() ? start() : null;
+
+            /** The next batch's encoding: started on the encoder thread, or left for {@link #next} to run. */
+            private java.util.concurrent.FutureTask<Encoded> start() {
+                java.util.concurrent.FutureTask<Encoded> f = new java.util.concurrent.FutureTask<>(encodeNext);
+                if (encoding != null) encoding.execute(f);
+                return f;
+            }
 
             @Override
             public boolean hasNext() {
@@ -187,6 +194,7 @@ public final class CaptionPipeline implements AutoCloseable {
                 if (!hasNext()) throw new NoSuchElementException();
                 Encoded e;
                 try {
+                    pending.run();                    // does nothing if the encoder thread has it (get() then waits)
                     e = pending.get();
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
@@ -194,7 +202,7 @@ public final class CaptionPipeline implements AutoCloseable {
                 } catch (java.util.concurrent.ExecutionException ex) {
                     throw ex.getCause() instanceof RuntimeException r ? r : new IllegalStateException(ex.getCause());
                 }
-                pending = batches.hasNext() ? encoding.submit(encodeNext) : null;   // the next batch encodes meanwhile
+                pending = batches.hasNext() ? start() : null;                      // the next batch encodes meanwhile
                 Iterator<Caption> caps = e.enc() == null ? java.util.Collections.emptyIterator() : search(e.enc(), options).iterator();
                 List<CaptionRecord> records = new ArrayList<>(e.batch().items().size());
                 for (ImageBatchLoader.Item item : e.batch().items()) {
@@ -205,46 +213,10 @@ public final class CaptionPipeline implements AutoCloseable {
 
             @Override
             public void close() {
-                encoding.shutdownNow();
+                if (encoding != null) encoding.shutdownNow();
                 batches.close();
             }
         };
-    }
-
-    /** Runs each task at once on the submitting thread: the stages one after the other. */
-    private static final class DirectExecutor extends java.util.concurrent.AbstractExecutorService {
-        private volatile boolean shutdown;
-
-        @Override
-        public void execute(Runnable r) {
-            r.run();
-        }
-
-        @Override
-        public void shutdown() {
-            shutdown = true;
-        }
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            shutdown = true;
-            return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return shutdown;
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return shutdown;
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit) {
-            return true;
-        }
     }
 
     /** Frees the networks' native memory (their parameters live off the Java heap); later calls fail. */
