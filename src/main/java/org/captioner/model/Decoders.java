@@ -10,8 +10,7 @@ public final class Decoders {
 
     public static CaptionDecoder create(DecoderConfig c, double learningRate, long seed) {
         return switch (c.type()) {
-            case RNN, LSTM -> InjectedRnnDecoder.create(c, learningRate, seed);
-            case GRU -> GruDecoder.create(c, learningRate, seed);
+            case RNN, LSTM, GRU -> RecurrentDecoder.create(c, learningRate, seed);
             case ATTENTION, HARD_ATTENTION -> AttentionDecoder.create(c, learningRate, 1.0, seed);
         };
     }
@@ -24,11 +23,10 @@ public final class Decoders {
         return load(c, file, withUpdater, 1.0);
     }
 
-    /** {@code attentionLambda}: the attention regulariser's weight when training resumes (ignored by rnn/lstm). */
+    /** {@code attentionLambda}: the attention regulariser's weight when training resumes (ignored by rnn, lstm and gru). */
     public static CaptionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double attentionLambda) throws IOException {
         return switch (c.type()) {
-            case RNN, LSTM -> InjectedRnnDecoder.load(c, file, withUpdater);
-            case GRU -> GruDecoder.load(c, file, withUpdater, org.captioner.train.TrainOptions.DEFAULT_LEARNING_RATE);
+            case RNN, LSTM, GRU -> RecurrentDecoder.load(c, file, withUpdater, org.captioner.train.TrainOptions.DEFAULT_LEARNING_RATE);
             case ATTENTION, HARD_ATTENTION -> AttentionDecoder.load(c, file, withUpdater, org.captioner.train.TrainOptions.DEFAULT_LEARNING_RATE, attentionLambda);
         };
     }

@@ -12,8 +12,22 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The hand-written backward pass of the attention decoder against central finite differences, in double precision. */
-class AttentionGradientTest {
+/** Every decoder's backward pass (its layers composed) against central finite differences, in double precision. */
+class DecoderGradientTest {
+    /** rnn, lstm and gru, one layer and stacked (dropout off: the loss is then deterministic). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"RNN, 1", "LSTM, 1", "GRU, 1", "RNN, 2", "LSTM, 2", "GRU, 2"})
+    void recurrentDecoders(DecoderType type, int layers) {
+        NativeSetup.init();
+        DecoderConfig c = new DecoderConfig(type, 9, 5, 4, 3, 6, 0.0, 10, 0, 0, 0).withLayers(layers);
+        RecurrentDecoder d = RecurrentDecoder.create(c, 1e-3, 3, DataType.DOUBLE);
+        Random r = new Random(5);
+        CaptionBatch b = batch(r);
+        check(d, b, null, r, null);
+        // self-critical training's loss: per-step weights, some negative; the padding step's weight is ignored
+        check(d, b, new float[] {0.4f, 0.4f, 0.4f, -0.7f, -0.7f, 3f}, r, null);
+    }
+
     @ParameterizedTest
     @EnumSource(AttentionMap.class)
     void analyticGradientsMatchFiniteDifferences(AttentionMap map) {
@@ -41,7 +55,7 @@ class AttentionGradientTest {
         CaptionBatch b = batch(r);
         int[][] cells = {{2, 0}, {1, 3}, {3, 3}};                                   // [T][B]
         var sample = new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.SAMPLE, cells, new double[] {-1.5, 0.8});
-        assertTrue(Math.abs(d.pass(b, false, false, null, sample).hardTerms()) > 1e-6, "the REINFORCE and entropy terms take part");
+        assertTrue(Math.abs(d.pass(b, false, false, null, sample).penalty()) > 1e-6, "the REINFORCE and entropy terms take part");
         check(d, b, null, r, sample);
         check(d, b, null, r, new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.EXPECTED, null, null));
     }
@@ -53,41 +67,22 @@ class AttentionGradientTest {
         INDArray mask = Nd4j.create(new double[] {1, 1, 1, 1, 1, 0}, new long[] {2, 3}, 'c');
         double[] g = new double[2 * 4 * 3];
         for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
-        return new CaptionBatch(in, tgt, mask, Nd4j.zeros(DataType.DOUBLE, 2, 5), Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
+        return new CaptionBatch(in, tgt, mask, Nd4j.randn(DataType.DOUBLE, 2, 5), Nd4j.create(g, new long[] {2, 4, 3}, 'c'), 5);
     }
 
     static void check(AttentionDecoder d, CaptionBatch b, float[] weights, Random r) {
         check(d, b, weights, r, null);
     }
 
-    static void check(AttentionDecoder d, CaptionBatch b, float[] weights, Random r, AttentionDecoder.HardChoice hard) {
-        Map<String, INDArray> grads = d.pass(b, false, true, weights, hard).gradients();
-        double eps = 1e-6, worst = 0;
-        int checked = 0;
-        for (Map.Entry<String, INDArray> e : d.parameters().entrySet()) {
-            INDArray p = e.getValue(), gp = grads.get(e.getKey());
-            assertArrayEquals(p.shape(), gp.shape(), e.getKey());
-            for (int k = 0; k < Math.min(6, p.length()); k++) {
-                long idx = (long) (r.nextDouble() * p.length());
-                double orig = p.getDouble(idx);
-                p.putScalar(idx, orig + eps);
-                double up = total(d.pass(b, false, false, weights, hard));
-                p.putScalar(idx, orig - eps);
-                double down = total(d.pass(b, false, false, weights, hard));
-                p.putScalar(idx, orig);
-                double numeric = (up - down) / (2 * eps), analytic = gp.getDouble(idx);
-                double err = Math.abs(numeric - analytic) / Math.max(1e-8, Math.abs(numeric) + Math.abs(analytic));
-                if (Math.abs(numeric) + Math.abs(analytic) > 1e-9) worst = Math.max(worst, err);
-                assertTrue(err < 1e-5 || Math.abs(numeric - analytic) < 1e-9,
-                        e.getKey() + "[" + idx + "]: numeric " + numeric + " analytic " + analytic);
-                checked++;
-            }
-        }
-        assertTrue(checked > 50);
-        System.out.printf("attention gradient check (" + d.config().type().id() + ", " + d.config().attentionMap().id() + (weights == null ? "" : ", weighted") + (hard == null ? "" : ", " + hard.mode()) + "): %d entries, worst relative error %.2e%n", checked, worst);
-    }
-
-    static double total(AttentionDecoder.Pass p) {
-        return p.crossEntropy() + p.regulariser() + p.hardTerms();
+    /** The gradient of the whole loss (cross-entropy and penalties); {@code hard} fixes hard attention's draws. */
+    static void check(LayerDecoder d, CaptionBatch b, float[] weights, Random r, AttentionDecoder.HardChoice hard) {
+        java.util.function.Function<Boolean, LayerDecoder.Pass> pass = grads -> d instanceof AttentionDecoder a
+                ? a.pass(b, false, grads, weights, hard) : d.pass(b, false, grads, weights);
+        Map<String, INDArray> grads = pass.apply(true).gradients();
+        int checked = org.captioner.layers.FiniteDifferences.check(d.parameters(), grads, () -> {
+            LayerDecoder.Pass p = pass.apply(false);
+            return p.crossEntropy() + p.penalty();
+        }, 6, r, "E");
+        assertTrue(checked > 50, "checked " + checked);
     }
 }

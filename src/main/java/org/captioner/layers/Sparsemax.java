@@ -1,4 +1,4 @@
-package org.captioner.model;
+package org.captioner.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -10,7 +10,7 @@ import java.util.Arrays;
  * whose score is far enough below the best exactly zero weight, so an attention map covers the cells it uses and
  * no others. Written by hand: ND4J 1.0.0-M2.1 has no sparsemax op (forward is a sort and a scan, backward three lines).
  */
-final class Sparsemax {
+public final class Sparsemax {
     private Sparsemax() {
     }
 

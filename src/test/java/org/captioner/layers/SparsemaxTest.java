@@ -1,4 +1,4 @@
-package org.captioner.model;
+package org.captioner.layers;
 
 import org.junit.jupiter.api.Test;
 

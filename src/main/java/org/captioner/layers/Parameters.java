@@ -1,4 +1,4 @@
-package org.captioner.model;
+package org.captioner.layers;
 
 import org.captioner.util.AtomicFiles;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,12 +20,12 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
- * The named parameter arrays of a hand-written decoder ({@link AttentionDecoder}, {@link GruDecoder}) with their Adam
- * state: the optimisation step (global-norm clipping, then ND4J's Adam per array) and the decoder file (a zip of
- * {@code params/NAME}, {@code adam/NAME} in checkpoints, and the Adam step count). DL4J's own networks keep all of
- * this in the ComputationGraph; these decoders are not DL4J layers, so they keep it here, once for both.
+ * The named parameter arrays of a decoder built from these layers, with their Adam state: the optimisation step
+ * (global-norm clipping, then ND4J's Adam per array) and the decoder file (a zip of {@code params/NAME},
+ * {@code adam/NAME} in checkpoints, and the Adam step count). DL4J's own networks keep all of this in the
+ * ComputationGraph; the layers here are not DL4J layers, so they keep it here, once for every decoder.
  */
-final class ParameterSet {
+public final class Parameters {
     private static final double CLIP_NORM = 5.0;
 
     private final String[] names;
@@ -36,34 +36,34 @@ final class ParameterSet {
     private double learningRate;
     private int iteration;
 
-    ParameterSet(String[] names, double learningRate) {
+    public Parameters(String[] names, double learningRate) {
         this.names = names.clone();
         this.learningRate = learningRate;
     }
 
-    String[] names() {
+    public String[] names() {
         return names.clone();
     }
 
-    INDArray get(String name) {
+    public INDArray get(String name) {
         return params.get(name);
     }
 
-    /** Test hook and gradient checks: the arrays themselves, in {@link #names} order. */
     /** Frees the parameters' and the Adam state's native buffers. */
-    void close() {
+    public void close() {
         for (INDArray a : params.values()) if (a.closeable()) a.close();
         for (INDArray a : adamState.values()) if (a.closeable()) a.close();
         params.clear();
         adamState.clear();
     }
 
-    Map<String, INDArray> all() {
+    /** The arrays themselves, in {@link #names} order (gradient checks perturb them in place). */
+    public Map<String, INDArray> all() {
         return params;
     }
 
     /** Sets every array (in {@link #names} order) and starts Adam's moments at zero. */
-    void init(Map<String, INDArray> initial) {
+    public void init(Map<String, INDArray> initial) {
         for (String n : names) {
             INDArray p = initial.get(n);
             if (p == null) throw new IllegalArgumentException("no initial value for " + n);
@@ -83,14 +83,14 @@ final class ParameterSet {
     }
 
     /** Zeroed arrays shaped as the parameters, for a backward pass to accumulate into. */
-    Map<String, INDArray> zeroGradients() {
+    public Map<String, INDArray> zeroGradients() {
         Map<String, INDArray> g = new LinkedHashMap<>();
         for (String n : names) g.put(n, params.get(n).ulike().assign(0));
         return g;
     }
 
     /** One Adam step with global gradient-norm clipping, as {@code torch.nn.utils.clip_grad_norm_(params, 5)}. */
-    void update(Map<String, INDArray> grads) {
+    public void update(Map<String, INDArray> grads) {
         double sq = 0;
         for (INDArray gr : grads.values()) {
             double nrm = gr.norm2Number().doubleValue();
@@ -109,24 +109,29 @@ final class ParameterSet {
         iteration++;
     }
 
+    /** U(-r, r) of the given shape (PyTorch's initialisation of linear and recurrent weights, r = 1/sqrt(fan-in)). */
+    public static INDArray uniform(DataType dt, double r, long... shape) {
+        return Nd4j.rand(dt, shape).muli(2 * r).subi(r);
+    }
+
     /** A named number kept with the parameters (e.g. hard attention's reward baseline); 0 until set. */
-    double scalar(String name) {
+    public double scalar(String name) {
         return scalars.getOrDefault(name, 0.0);
     }
 
-    void setScalar(String name, double value) {
+    public void setScalar(String name, double value) {
         scalars.put(name, value);
     }
 
-    void setLearningRate(double lr) {
+    public void setLearningRate(double lr) {
         this.learningRate = lr;
     }
 
-    double learningRate() {
+    public double learningRate() {
         return learningRate;
     }
 
-    long count() {
+    public long count() {
         return params.values().stream().mapToLong(INDArray::length).sum();
     }
 
@@ -136,7 +141,7 @@ final class ParameterSet {
      * of float32): beam-3 decoding of the 1,000 Flickr8k dev images gave the same 1,000 captions from both forms (a
      * MobileNetV2 attention model, mid-training). They are widened to float32 on load.
      */
-    void save(Path file, boolean withUpdater) throws IOException {
+    public void save(Path file, boolean withUpdater) throws IOException {
         AtomicFiles.write(file, out -> {
             ZipOutputStream zip = new ZipOutputStream(out);
             DataOutputStream data = new DataOutputStream(zip);
@@ -168,8 +173,8 @@ final class ParameterSet {
     }
 
     /** Reads a decoder file; {@code what} names the decoder in errors ("an attention decoder"). */
-    static ParameterSet load(Path file, String[] names, boolean withUpdater, double learningRate, String what) throws IOException {
-        ParameterSet s = new ParameterSet(names, learningRate);
+    public static Parameters load(Path file, String[] names, boolean withUpdater, double learningRate, String what) throws IOException {
+        Parameters s = new Parameters(names, learningRate);
         Map<String, INDArray> read = new HashMap<>();
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
             ZipEntry e;
