@@ -39,12 +39,7 @@ public final class AttentionDecoder extends LayerDecoder {
     private static final String[] PARAMS = {"E", "W_a", "W_ha", "w_att", "W_beta", "b_beta", "W_x", "W_z", "W_h", "b",
             "W_h0", "b_h0", "W_c0", "b_c0", "W_out", "b_out"};
 
-    /**
-     * Hard attention's weights, as arctic-captions (the paper authors' code) sets them: REINFORCE term 1/10 of the
-     * log-likelihood's, entropy term 0.002; the moving-average baseline decays by 0.9 a batch (the paper's eq. 12).
-     */
-    static final double HARD_REINFORCE = 0.1, HARD_ENTROPY = 0.002, HARD_BASELINE_DECAY = 0.9;
-    private static final String BASELINE = "hard_baseline";
+    private static final String BASELINE = "hard_baseline";   // hard attention's moving-average reward baseline
 
     private final double lambda;
     private final Random cellRng;
@@ -68,17 +63,6 @@ public final class AttentionDecoder extends LayerDecoder {
         out = new Linear(params, "W_out", "b_out");
         lstm = new LstmCell(params, "W_h", "b", c.hidden());
         attention = new AdditiveAttention(params, c.attentionMap() == AttentionMap.SPARSEMAX, c.gridCells(), c.gridChannels(), c.attentionSize());
-    }
-
-    /**
-     * How hard attention picks cells in a pass: drawn from p_t (training), p_t itself for the whole batch (the paper's
-     * expected context, used for half the training batches: soft attention), or the most likely cell (decoding,
-     * validation, and the policy-gradient step of self-critical training, whose captions were sampled that way).
-     */
-    enum HardMode { SAMPLE, EXPECTED, ARGMAX }
-
-    /** A pass's hard-attention choice; {@code cells} [T][B] and {@code advantage} [B] fix the draws (gradient checks). */
-    record HardChoice(HardMode mode, int[][] cells, double[] advantage) {
     }
 
     public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed) {
@@ -121,17 +105,14 @@ public final class AttentionDecoder extends LayerDecoder {
         return pass(batch, rows, train, grads, null);
     }
 
-    /** {@code choice}: for hard attention (ignored by soft); null = {@link HardMode#ARGMAX}. */
-    synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads, float[] weights, HardChoice choice) {
+    /** {@code choice}: for hard attention (ignored by soft); null = {@link HardAttention.Mode#ARGMAX}. */
+    synchronized Pass pass(CaptionBatch batch, boolean train, boolean grads, float[] weights, HardAttention.Choice choice) {
         return pass(batch, Rows.of(batch, weights), train, grads, choice);
     }
 
-    private Pass pass(CaptionBatch batch, Rows rows, boolean train, boolean grads, HardChoice choice) {
-        HardMode mode = !hard ? null : choice == null ? HardMode.ARGMAX : choice.mode();
-        AdditiveAttention.CellChoice pick = mode == null || mode == HardMode.EXPECTED ? null
-                : mode == HardMode.ARGMAX ? AttentionDecoder::argmax
-                : choice.cells() != null ? (t, b, p, off, l) -> choice.cells()[t][b]
-                : (t, b, p, off, l) -> sample(p, off, l);
+    private Pass pass(CaptionBatch batch, Rows rows, boolean train, boolean grads, HardAttention.Choice choice) {
+        HardAttention.Mode mode = !hard ? null : choice == null ? HardAttention.Mode.ARGMAX : choice.mode();
+        AdditiveAttention.CellChoice pick = HardAttention.cells(mode, choice, cellRng);
         DataType dt = params.get("E").dataType();
         int n = rows.n(), steps = rows.steps(), l = c.gridCells(), h = c.hidden();
         INDArray grids = batch.grids().castTo(dt), mean = grids.mean(1);                    // [B,L,C], [B,C]
@@ -162,7 +143,8 @@ public final class AttentionDecoder extends LayerDecoder {
         double[] logLik = new double[n];                                                     // per caption sum_t log p(w_t)
         for (int r = 0; r < n * steps; r++) logLik[r % n] += ce.logProbability()[r];
         double meanLogLik = java.util.Arrays.stream(logLik).average().orElse(0);
-        HardTerms ht = mode == HardMode.SAMPLE || mode == HardMode.EXPECTED ? hardTerms(reads, rows, logLik, mode, choice) : null;
+        HardAttention.Terms ht = mode == HardAttention.Mode.SAMPLE || mode == HardAttention.Mode.EXPECTED
+                ? HardAttention.terms(reads, rows, logLik, choice, baseline(), c.gridCells()) : null;
         double penalty = reg + (ht == null ? 0 : ht.loss());
         if (!grads) return new Pass(ce.loss(), penalty, null, ce.probabilities(), meanLogLik);
 
@@ -194,60 +176,6 @@ public final class AttentionDecoder extends LayerDecoder {
         return new Pass(ce.loss(), penalty, g, null, meanLogLik);
     }
 
-    /** Hard attention's REINFORCE and entropy terms as a loss, and their gradient on each step's map [T][B*L]. */
-    private record HardTerms(double loss, double[][] dWeights) {
-    }
-
-    /**
-     * Xu et al. 2015, eq. 12: lambda_r (log p(y|s,a) - b) d log p(s|a) (a surrogate loss -lambda_r A sum_t log p_t(s_t)
-     * with the advantage A held constant) and the entropy bonus lambda_e H[p_t], both per target token as the
-     * cross-entropy. The context reads the chosen cell and passes no gradient to p_t: these terms are p_t's gradient.
-     */
-    private HardTerms hardTerms(AdditiveAttention.Step[] reads, Rows rows, double[] logLik, HardMode mode, HardChoice choice) {
-        int n = rows.n(), l = c.gridCells();
-        double[] adv = new double[n];
-        for (int b = 0; b < n; b++) adv[b] = choice.advantage() != null ? choice.advantage()[b] : logLik[b] - baseline();
-        double perToken = 1.0 / java.util.stream.IntStream.range(0, rows.mask().length).filter(r -> rows.mask()[r] != 0).count();
-        double loss = 0;
-        double[][] dW = new double[rows.steps()][];
-        for (int t = 0; t < rows.steps(); t++) {
-            double[] p = reads[t].weights().dup('c').data().asDouble();                     // in the pass's precision
-            dW[t] = new double[n * l];
-            for (int b = 0; b < n; b++) {
-                if (rows.mask()[t * n + b] == 0) continue;
-                for (int i = 0; i < l; i++) {
-                    double pi = Math.max(p[b * l + i], 1e-30), logp = Math.log(pi);
-                    loss += HARD_ENTROPY * perToken * pi * logp;                             // - lambda_e H
-                    dW[t][b * l + i] += HARD_ENTROPY * perToken * (logp + 1);
-                }
-                if (mode == HardMode.SAMPLE) {
-                    int cell = reads[t].chosen()[b];
-                    double pc = Math.max(p[b * l + cell], 1e-30);
-                    loss -= HARD_REINFORCE * perToken * adv[b] * Math.log(pc);
-                    dW[t][b * l + cell] -= HARD_REINFORCE * perToken * adv[b] / pc;
-                }
-            }
-        }
-        return new HardTerms(loss, dW);
-    }
-
-    /** The most likely cell of p[off .. off+cells). */
-    private static int argmax(int t, int b, float[] p, int off, int cells) {
-        int best = 0;
-        for (int i = 1; i < cells; i++) if (p[off + i] > p[off + best]) best = i;
-        return best;
-    }
-
-    /** A cell drawn from p[off .. off+cells). */
-    private int sample(float[] p, int off, int cells) {
-        double u = cellRng.nextDouble(), acc = 0;
-        for (int i = 0; i < cells; i++) {
-            acc += p[off + i];
-            if (u < acc) return i;
-        }
-        return cells - 1;                                                                    // rounding: the last cell
-    }
-
     private double baseline() {
         return params.scalar(BASELINE);
     }
@@ -256,12 +184,13 @@ public final class AttentionDecoder extends LayerDecoder {
     @Override
     public synchronized double fit(CaptionBatch batch) {
         if (!hard) return super.fit(batch);
-        HardMode mode = cellRng.nextBoolean() ? HardMode.SAMPLE : HardMode.EXPECTED;
+        HardAttention.Mode mode = cellRng.nextBoolean() ? HardAttention.Mode.SAMPLE : HardAttention.Mode.EXPECTED;
         return inWorkspace(() -> {
-            Pass p = pass(batch, true, true, null, new HardChoice(mode, null, null));
-            if (mode == HardMode.SAMPLE) {
+            Pass p = pass(batch, true, true, null, new HardAttention.Choice(mode, null, null));
+            if (mode == HardAttention.Mode.SAMPLE) {
                 // b_k = 0.9 b_{k-1} + 0.1 log p(y|s_k,a), as arctic-captions (mean over the batch's captions)
-                params.setScalar(BASELINE, HARD_BASELINE_DECAY * baseline() + (1 - HARD_BASELINE_DECAY) * p.logLikelihood());
+                double decay = HardAttention.BASELINE_DECAY;
+                params.setScalar(BASELINE, decay * baseline() + (1 - decay) * p.logLikelihood());
             }
             return update(p);
         });
@@ -313,7 +242,7 @@ public final class AttentionDecoder extends LayerDecoder {
     @Override
     public synchronized INDArray step(DecodingState state, int[] tokens) {
         State s = (State) state;
-        AdditiveAttention.Step read = attention.forward(s.grid, s.image, s.h, hard ? AttentionDecoder::argmax : null, 0, false);
+        AdditiveAttention.Step read = attention.forward(s.grid, s.image, s.h, hard ? HardAttention::argmax : null, 0, false);
         INDArray z = Transforms.sigmoid(gate.forward(s.h), false).muli(read.context());     // [N,C]
         INDArray[] next = lstm.forward(inX.forward(embed.forward(tokens)).addi(inZ.forward(z)), new INDArray[] {s.h, s.cell}).state();
         s.h = next[0];

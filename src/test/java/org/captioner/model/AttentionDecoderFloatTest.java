@@ -88,7 +88,7 @@ class AttentionDecoderFloatTest {
         double tokens = java.util.Arrays.stream(mask).sum();
         int[][] cells = new int[steps][n];
         for (int[] row : cells) for (int b = 0; b < n; b++) row[b] = r.nextInt(7);
-        var choice = new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.valueOf(mode), mode.equals("SAMPLE") ? cells : null,
+        var choice = new HardAttention.Choice(HardAttention.Mode.valueOf(mode), mode.equals("SAMPLE") ? cells : null,
                 new double[] {-2, 1, 0.5, 3});
         LayerDecoder.Pass pf = f.pass(batch(in, tgt, mask, grid, n, steps, DataType.FLOAT, tokens), false, true, null, choice);
         LayerDecoder.Pass pd = d.pass(batch(in, tgt, mask, grid, n, steps, DataType.DOUBLE, tokens), false, true, null, choice);

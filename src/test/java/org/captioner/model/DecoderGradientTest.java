@@ -54,10 +54,10 @@ class DecoderGradientTest {
         Random r = new Random(8);
         CaptionBatch b = batch(r);
         int[][] cells = {{2, 0}, {1, 3}, {3, 3}};                                   // [T][B]
-        var sample = new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.SAMPLE, cells, new double[] {-1.5, 0.8});
+        var sample = new HardAttention.Choice(HardAttention.Mode.SAMPLE, cells, new double[] {-1.5, 0.8});
         assertTrue(Math.abs(d.pass(b, false, false, null, sample).penalty()) > 1e-6, "the REINFORCE and entropy terms take part");
         check(d, b, null, r, sample);
-        check(d, b, null, r, new AttentionDecoder.HardChoice(AttentionDecoder.HardMode.EXPECTED, null, null));
+        check(d, b, null, r, new HardAttention.Choice(HardAttention.Mode.EXPECTED, null, null));
     }
 
     /** Two captions of different lengths (the second padded for its last step) over random 4-cell x 3-channel grids. */
@@ -75,7 +75,7 @@ class DecoderGradientTest {
     }
 
     /** The gradient of the whole loss (cross-entropy and penalties); {@code hard} fixes hard attention's draws. */
-    static void check(LayerDecoder d, CaptionBatch b, float[] weights, Random r, AttentionDecoder.HardChoice hard) {
+    static void check(LayerDecoder d, CaptionBatch b, float[] weights, Random r, HardAttention.Choice hard) {
         java.util.function.Function<Boolean, LayerDecoder.Pass> pass = grads -> d instanceof AttentionDecoder a
                 ? a.pass(b, false, grads, weights, hard) : d.pass(b, false, grads, weights);
         Map<String, INDArray> grads = pass.apply(true).gradients();
