@@ -54,6 +54,22 @@ public final class CaptionSearch {
     private record Beam(int[] tokens, double logProb, List<float[]> attention) {
     }
 
+    private static final int[] NONE = {};
+
+    /** The words that would repeat a trigram of {@code t}: those that followed its last two words before. */
+    static int[] repeatingWords(int[] t) {
+        int n = t.length, found = 0;
+        if (n < 3) return NONE;
+        int[] w = new int[n];
+        for (int p = 0; p + 2 < n; p++) if (t[p] == t[n - 2] && t[p + 1] == t[n - 1]) w[found++] = t[p + 2];
+        return Arrays.copyOf(w, found);
+    }
+
+    private static boolean contains(int[] a, int x) {
+        for (int y : a) if (y == x) return true;
+        return false;
+    }
+
     private List<List<Hypothesis>> beam(INDArray vectors, INDArray grids, DecodeOptions o) {
         int b = (int) vectors.size(0), k = o.beam(), v = decoder.config().vocabSize();
         // Every image starts with k copies of its state; only copy 0 is live at step 0 (the others start at -inf).
@@ -97,8 +113,10 @@ public final class CaptionSearch {
                     int row = a * k + j;
                     boolean mayEnd = step > 0 && (noEndAfter == null || step == o.maxLength()
                             || !noEndAfter[bm.tokens()[bm.tokens().length - 1]]);   // no empty captions, no "... with a"
+                    int[] blocked = o.blockTrigrams() ? repeatingWords(bm.tokens()) : NONE;
                     for (int w = Vocabulary.END; w < v; w++) {
                         if (w == Vocabulary.UNK && !o.allowUnk()) continue;
+                        if (blocked.length > 0 && contains(blocked, w)) continue;
                         if (w == Vocabulary.END && !mayEnd) continue;
                         if (w != Vocabulary.END && step == o.maxLength()) continue; // must end now
                         double s = bm.logProb() + Math.log(Math.max(p[row * v + w], 1e-30f));

@@ -12,9 +12,11 @@ package org.captioner.decode;
  * @param maxLength   longest caption in words
  * @param allowUnk    whether {@code <unk>} may be generated (by default it never is)
  * @param seed        random seed for sampling
+ * @param blockTrigrams beam search never repeats a word trigram within a caption (ImageCaptioning.pytorch's
+ *                    {@code block_trigrams}): "a man in a red shirt in a red shirt" cannot be written
  */
 public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sample, double temperature, int topK,
-                            int maxLength, boolean allowUnk, long seed) implements java.io.Serializable {
+                            int maxLength, boolean allowUnk, long seed, boolean blockTrigrams) implements java.io.Serializable {
     /** The widest beam any front end accepts (the CLI, the API, serve, Spark): wider ones only cost time here. */
     public static final int MAX_BEAM = 20;
     /** Every front end's default beam width and images per network call (strings: picocli defaults are text). */
@@ -23,6 +25,12 @@ public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sam
     public DecodeOptions {
         check(beam, nbest, sample, temperature, topK, lengthAlpha);
         if (maxLength < 1 || maxLength > 100) throw new IllegalArgumentException("max length must be in [1, 100], got " + maxLength);
+    }
+
+    /** Without trigram blocking. */
+    public DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sample, double temperature, int topK, int maxLength,
+                         boolean allowUnk, long seed) {
+        this(beam, nbest, lengthAlpha, sample, temperature, topK, maxLength, allowUnk, seed, false);
     }
 
     /**
@@ -49,15 +57,19 @@ public record DecodeOptions(int beam, int nbest, double lengthAlpha, boolean sam
     }
 
     public DecodeOptions withNbest(int n) {
-        return new DecodeOptions(beam, n, lengthAlpha, sample, temperature, topK, maxLength, allowUnk, seed);
+        return new DecodeOptions(beam, n, lengthAlpha, sample, temperature, topK, maxLength, allowUnk, seed, blockTrigrams);
     }
 
     public DecodeOptions withLengthAlpha(double alpha) {
-        return new DecodeOptions(beam, nbest, alpha, sample, temperature, topK, maxLength, allowUnk, seed);
+        return new DecodeOptions(beam, nbest, alpha, sample, temperature, topK, maxLength, allowUnk, seed, blockTrigrams);
     }
 
     public DecodeOptions withMaxLength(int n) {
-        return new DecodeOptions(beam, nbest, lengthAlpha, sample, temperature, topK, n, allowUnk, seed);
+        return new DecodeOptions(beam, nbest, lengthAlpha, sample, temperature, topK, n, allowUnk, seed, blockTrigrams);
+    }
+
+    public DecodeOptions withBlockTrigrams(boolean block) {
+        return new DecodeOptions(beam, nbest, lengthAlpha, sample, temperature, topK, maxLength, allowUnk, seed, block);
     }
 
     public DecodeOptions sampling(double temperature, int topK, long seed) {
