@@ -71,6 +71,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = {"How attention scores become weights over the grid cells: sparsemax (default: zero weight for",
                     "cells scored far below the best, focused maps) or softmax (Show, Attend and Tell's). See docs/training.md."})
     AttentionMap attentionMap;
+    @Option(names = "--context-projection", defaultValue = "0", paramLabel = "WIDTH", description = {"Attention decoders: project the grid's",
+            "channels to WIDTH (e.g. 512) once per image, before attention and the LSTM input (0 = none)."}) int contextProjection;
     @Option(names = "--attention-lambda", defaultValue = "0", description = {"Weight of the doubly stochastic attention regulariser,",
             "lambda * mean over captions and cells of (1 - sum_t p_ti)^2 (1 is the Show-Attend-Tell",
             "tutorial's). With fewer words than grid cells it spreads attention out; see docs/training.md."}) double lambda;
@@ -152,6 +154,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (layers > 1 && type.attends()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--layers is for rnn, lstm and gru; the attention decoder has one LSTM layer");
         }
+        if (contextProjection != 0) {
+            Options.range(spec, "--context-projection", contextProjection, 1, 4096);
+            if (!type.attends()) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--context-projection is for the attention decoders");
+            if (scst) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--context-projection comes from --init with --scst");
+        }
         if (layers > 1 && scst) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--layers comes from --init with --scst");
         NativeSetup.init();
         CaptionDataset ds = CaptionDataset.load(captions, format);
@@ -175,7 +182,8 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(train, dev, tf, df == null ? tf : df,
                     data + " " + captions + " (train split " + ts + ": " + train.size() + " images; dev: " + dev.size() + " images)");
             TrainOptions o = new TrainOptions(type, out, epochs, batch, lr, lrDecay, patience, minCount, maxLength, seed, checkpointEvery,
-                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions, layers);
+                    devBeam, embed, hidden, dropout, limitTrain, limitDev, attentionLambda, scheduledSampling(), attentionMap, scstOptions, layers,
+                    contextProjection);
             Trainer trainer = new Trainer(o, d, String.join(" ", spec.commandLine().getParseResult().originalArgs())).progress(!noProgress);
             if (resume && lrOption != null) trainer.resumeAtLearningRate(lr);      // an explicit --lr wins over the checkpoint's
             TrainingState st = trainer.run(resume);

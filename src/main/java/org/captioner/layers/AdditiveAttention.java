@@ -41,14 +41,18 @@ public final class AdditiveAttention {
         this.query = new Linear(p, "W_ha", null);
     }
 
-    /** The grids of M images [M*L, C] and their projections [M*L, A]; a pass adds d(proj) here, step by step. */
+    /**
+     * The grids of M images [M*L, C] and their projections [M*L, A]; a pass adds d(proj) here, step by step, and, when
+     * the grid is itself computed ({@code gradient}), d(grid).
+     */
     public final class Grid {
         final INDArray grid, proj;
-        final boolean fast;
-        final float[] gridF, projF, wF, dProjF;
-        INDArray dProj;
+        final boolean fast, gradient;
+        final float[] gridF, projF, wF, dProjF, dGridF;
+        INDArray dProj, dGrid;
 
-        Grid(INDArray grids) {
+        Grid(INDArray grids, boolean gradient) {
+            this.gradient = gradient;
             long m = grids.size(0);
             grid = grids.dup('c').reshape(m * cells, channels);
             proj = grid.mmul(p.get("W_a"));
@@ -57,6 +61,7 @@ public final class AdditiveAttention {
             projF = fast ? proj.dup('c').data().asFloat() : null;
             wF = fast ? p.get("w_att").dup('c').data().asFloat() : null;
             dProjF = fast ? new float[projF.length] : null;
+            dGridF = fast && gradient ? new float[gridF.length] : null;
         }
 
         /** [M, L, C] */
@@ -65,8 +70,9 @@ public final class AdditiveAttention {
         }
     }
 
-    public Grid project(INDArray grids) {
-        return new Grid(grids.castTo(p.get("W_a").dataType()));
+    /** {@code grids} [M, L, C]; {@code gradient}: {@link #finish} also returns d(grid) (the grid is a layer's output). */
+    public Grid project(INDArray grids, boolean gradient) {
+        return new Grid(grids.castTo(p.get("W_a").dataType()), gradient);
     }
 
     /** A step: its query h [B,H], map [B,L], context [B,C], the chosen cells (hard) and the activations kept. */
@@ -138,6 +144,7 @@ public final class AdditiveAttention {
                 if (sparse) Sparsemax.backward(pf, dP, b * cells, cells, de, b * cells, 1);
                 else softmaxBackward(pf, dP, de, b * cells, cells);
             }
+            if (g.gradient) AttentionKernel.addContextGridGradient(g.dGridF, readOf(s, pf), dCtx, n, cells, channels);
             float[] dh = new AttentionKernel(g.projF, null, g.wF, cells, n, units).backward(s.actF(), de, g.dProjF, dw);
             grads.get("w_att").addi(Nd4j.create(dw, new long[] {units, 1}, 'c'));
             dHAtt = Nd4j.create(dh, new long[] {n, units}, 'c');
@@ -146,6 +153,11 @@ public final class AdditiveAttention {
                     : Nd4j.matmul(g.grid3(), dContext.reshape(n, channels, 1)).reshape(n, cells); // a_i . dctx
             if (dWeights != null) dP.addi(dWeights);
             INDArray pw = s.weights();
+            if (g.gradient) {                                                               // d a_i += r_i dctx
+                INDArray r = Nd4j.create(readOf(s, pw.castTo(DataType.FLOAT).dup('c').data().asFloat()), new long[] {n, cells, 1}, 'c').castTo(pw.dataType());
+                INDArray d = Nd4j.matmul(r, dContext.reshape(n, 1, channels)).reshape((long) n * cells, channels);
+                g.dGrid = g.dGrid == null ? d : g.dGrid.addi(d);
+            }
             INDArray de = sparse ? Sparsemax.rowsBackward(pw, dP) : pw.mul(dP.subColumnVector(pw.mul(dP).sum(true, 1)));
             INDArray deCol = de.reshape((long) n * cells, 1);                               // [B*L,1]
             Nd4j.gemm(s.act(), deCol, grads.get("w_att"), true, false, 1.0, 1.0);
@@ -157,10 +169,23 @@ public final class AdditiveAttention {
         return query.inputGradient(dHAtt);
     }
 
-    /** After the last step's backward: d W_a = grid^T d(proj). */
-    public void finish(Grid g, Map<String, INDArray> grads) {
+    /** After the last step's backward: d W_a = grid^T d(proj); returns d(grid) [M*L, C] when asked for, else null. */
+    public INDArray finish(Grid g, Map<String, INDArray> grads) {
         INDArray dProj = g.fast ? Nd4j.create(g.dProjF, new long[] {g.proj.size(0), units}, 'c') : g.dProj;
         if (dProj != null) Nd4j.gemm(g.grid, dProj, grads.get("W_a"), true, false, 1.0, 1.0);
+        if (!g.gradient) return null;
+        INDArray dGrid = g.fast ? Nd4j.create(g.dGridF, new long[] {g.grid.size(0), channels}, 'c')
+                : g.dGrid != null ? g.dGrid : Nd4j.zeros(g.grid.dataType(), g.grid.size(0), channels);
+        if (dProj != null) Nd4j.gemm(dProj, p.get("W_a"), dGrid, false, true, 1.0, 1.0);      // + d(proj) W_a^T
+        return dGrid;
+    }
+
+    /** The weights step s's context read with: its map, or one-hot on the chosen cells. */
+    private float[] readOf(Step s, float[] map) {
+        if (s.chosen() == null) return map;
+        float[] r = new float[map.length];
+        for (int b = 0; b < s.chosen().length; b++) r[b * cells + s.chosen()[b]] = 1f;
+        return r;
     }
 
     private float[] actBuffer(int t, int size) {

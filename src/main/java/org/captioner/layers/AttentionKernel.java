@@ -105,6 +105,20 @@ final class AttentionKernel {
         return dAlpha;
     }
 
+    /** dGrid[b,i,:] += r[b,i] dCtx[b,:]: the backward of {@link #context} for the grid (training: image b = caption b). */
+    static void addContextGridGradient(float[] dGrid, float[] r, float[] dCtx, int batch, int cells, int channels) {
+        forEachCaptionRange(batch, (long) cells * channels, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                for (int i = 0; i < cells; i++) {
+                    float w = r[b * cells + i];
+                    if (w == 0f) continue;
+                    int go = (b * cells + i) * channels, co = b * channels;
+                    for (int k = 0; k < channels; k++) dGrid[go + k] += w * dCtx[co + k];
+                }
+            }
+        });
+    }
+
     /** x[xo..xo+n) . y[yo..yo+n) with four partial sums (fewer dependent adds). */
     static float dot(float[] x, int xo, float[] y, int yo, int n) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;

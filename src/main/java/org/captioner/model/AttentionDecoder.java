@@ -20,8 +20,10 @@ import java.util.Random;
 
 /**
  * Show, Attend and Tell: an LSTM that, at each step, attends over the L cells of the feature grid.
- * Shapes: B batch, L grid cells, C grid channels, A attention size, E embedding, H hidden, V vocabulary.
+ * Shapes: B batch, L grid cells, C grid channels (or their projection's P), A attention size, E embedding, H hidden,
+ * V vocabulary.
  * <pre>
+ *   a_i      = relu(a_i W_g + b_g)  with --context-projection P      [B,L,P]  once per image (else the grid as it is)
  *   h_0, c_0 = mean_i(a_i) W_h0 + b_h0, mean_i(a_i) W_c0 + b_c0     [B,H]
  *   p_t, ctx_t = attention(grid, h_{t-1})                           [B,L], [B,C]  (AdditiveAttention)
  *   z_t      = sigmoid(h_{t-1} W_beta + b_beta) * ctx_t             [B,C]   gated context
@@ -39,13 +41,22 @@ public final class AttentionDecoder extends LayerDecoder {
     private static final String[] PARAMS = {"E", "W_a", "W_ha", "w_att", "W_beta", "b_beta", "W_x", "W_z", "W_h", "b",
             "W_h0", "b_h0", "W_c0", "b_c0", "W_out", "b_out"};
 
+    /** The parameter names: with a context projection also W_g [C,P], b_g [1,P]. */
+    static String[] names(DecoderConfig c) {
+        if (c.contextProjection() == 0) return PARAMS;
+        String[] n = java.util.Arrays.copyOf(PARAMS, PARAMS.length + 2);
+        n[PARAMS.length] = "W_g";
+        n[PARAMS.length + 1] = "b_g";
+        return n;
+    }
+
     private static final String BASELINE = "hard_baseline";   // hard attention's moving-average reward baseline
 
     private final double lambda;
     private final Random cellRng;
     private final boolean hard;
     private final Embedding embed;
-    private final Linear inX, inZ, gate, initH, initC, out;
+    private final Linear inX, inZ, gate, initH, initC, out, projectContext;
     private final LstmCell lstm;
     private final AdditiveAttention attention;
 
@@ -61,8 +72,9 @@ public final class AttentionDecoder extends LayerDecoder {
         initH = new Linear(params, "W_h0", "b_h0");
         initC = new Linear(params, "W_c0", "b_c0");
         out = new Linear(params, "W_out", "b_out");
+        projectContext = c.contextProjection() > 0 ? new Linear(params, "W_g", "b_g") : null;
         lstm = new LstmCell(params, "W_h", "b", c.hidden());
-        attention = new AdditiveAttention(params, c.attentionMap() == AttentionMap.SPARSEMAX, c.gridCells(), c.gridChannels(), c.attentionSize());
+        attention = new AdditiveAttention(params, c.attentionMap() == AttentionMap.SPARSEMAX, c.gridCells(), c.contextChannels(), c.attentionSize());
     }
 
     public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed) {
@@ -71,31 +83,33 @@ public final class AttentionDecoder extends LayerDecoder {
 
     /** With parameters in {@code dtype} (DOUBLE for gradient checks). */
     public static AttentionDecoder create(DecoderConfig c, double learningRate, double lambda, long seed, DataType dtype) {
-        int v = c.vocabSize(), e = c.embedSize(), ch = c.gridChannels(), a = c.attentionSize(), h = c.hidden();
+        int v = c.vocabSize(), e = c.embedSize(), ch = c.contextChannels(), a = c.attentionSize(), h = c.hidden();
         Nd4j.getRandom().setSeed(seed);
         long[][] shapes = {{v, e}, {ch, a}, {h, a}, {a, 1}, {h, ch}, {1, ch}, {e, 4L * h}, {ch, 4L * h}, {h, 4L * h}, {1, 4L * h},
-                {ch, h}, {1, h}, {ch, h}, {1, h}, {h, v}, {1, v}};
+                {ch, h}, {1, h}, {ch, h}, {1, h}, {h, v}, {1, v}, {c.gridChannels(), ch}, {1, ch}};
         // PyTorch's initialisation, as in the Show-Attend-Tell tutorial the baseline follows: embedding and output
         // layer U(-0.1, 0.1) (output bias 0); every other weight and bias U(+-1/sqrt(fan-in)), the LSTM's with
         // fan-in H as nn.LSTMCell. (Xavier everywhere learnt slower: dev CIDEr-D 0.206 after epoch 1.)
         Map<String, INDArray> initial = new HashMap<>();
-        for (int i = 0; i < PARAMS.length; i++) {
-            double r = switch (PARAMS[i]) {
+        String[] names = names(c);
+        for (int i = 0; i < names.length; i++) {
+            double r = switch (names[i]) {
                 case "E", "W_out" -> 0.1;
                 case "b_out" -> 0.0;
+                case "W_g", "b_g" -> 1 / Math.sqrt(c.gridChannels());
                 case "W_a", "W_h0", "b_h0", "W_c0", "b_c0" -> 1 / Math.sqrt(ch);                // fan-in C
                 case "w_att" -> 1 / Math.sqrt(a);
                 default -> 1 / Math.sqrt(h);                     // W_ha, W_beta, b_beta; LSTM W_x, W_z, W_h, b
             };
-            initial.put(PARAMS[i], Parameters.uniform(dtype, r, shapes[i]));
+            initial.put(names[i], Parameters.uniform(dtype, r, shapes[i]));
         }
-        Parameters ps = new Parameters(PARAMS, learningRate);
+        Parameters ps = new Parameters(names, learningRate);
         ps.init(initial);
         return new AttentionDecoder(c, ps, lambda, seed);
     }
 
     public static AttentionDecoder load(DecoderConfig c, Path file, boolean withUpdater, double learningRate, double lambda) throws IOException {
-        return new AttentionDecoder(c, load(file, PARAMS, withUpdater, learningRate, "an attention decoder", c.vocabSize()), lambda, 42);
+        return new AttentionDecoder(c, load(file, names(c), withUpdater, learningRate, "an attention decoder", c.vocabSize()), lambda, 42);
     }
 
     // ---------------------------------------------------------------- training
@@ -115,11 +129,11 @@ public final class AttentionDecoder extends LayerDecoder {
         AdditiveAttention.CellChoice pick = HardAttention.cells(mode, choice, cellRng);
         DataType dt = params.get("E").dataType();
         int n = rows.n(), steps = rows.steps(), l = c.gridCells(), h = c.hidden();
-        INDArray grids = batch.grids().castTo(dt), mean = grids.mean(1);                    // [B,L,C], [B,C]
-        AdditiveAttention.Grid grid = attention.project(grids);
+        INDArray raw = batch.grids().castTo(dt), grids = context(raw), mean = grids.mean(1);  // [B,L,C], [B,C]
+        AdditiveAttention.Grid grid = attention.project(grids, grads && projectContext != null);
         INDArray x = embed.forward(rows.inputs());                                          // [T*B,E]
         INDArray gx = inX.forward(x);                                                       // [T*B,4H]  x_t W_x, all steps
-        INDArray hAll = Nd4j.create(dt, (long) n * steps, h), zAll = Nd4j.create(dt, (long) n * steps, c.gridChannels());
+        INDArray hAll = Nd4j.create(dt, (long) n * steps, h), zAll = Nd4j.create(dt, (long) n * steps, c.contextChannels());
         INDArray coverage = Nd4j.zeros(dt, n, l), masks = Nd4j.create(rows.mask(), new long[] {steps, n}, 'c').castTo(dt);
         INDArray[] state = {initH.forward(mean), initC.forward(mean)};
         AdditiveAttention.Step[] reads = new AdditiveAttention.Step[steps];
@@ -167,7 +181,14 @@ public final class AttentionDecoder extends LayerDecoder {
             dhPrev.addi(attention.backward(grid, reads[t], dz.muli(betas[t]), dWeights, g)); // d ctx = dz * beta
             dNext = new INDArray[] {dhPrev, d.dPrev()[1]};
         }
-        attention.finish(grid, g);
+        INDArray dGrid = attention.finish(grid, g);                                          // [B*L,P] or null
+        if (projectContext != null) {
+            // the mean's share of each cell's gradient, then back through the ReLU and W_g
+            INDArray dMean = initH.inputGradient(dNext[0]).addi(initC.inputGradient(dNext[1])).divi(l);   // [B,P]
+            dGrid.reshape(n, (long) l * c.contextProjection()).addi(Nd4j.tile(dMean, 1, l));
+            dGrid.muli(grids.reshape((long) n * l, c.contextProjection()).gt(0).castTo(dt));
+            projectContext.backward(raw.dup('c').reshape((long) n * l, c.gridChannels()), dGrid, g);
+        }
         inX.backward(x, dGatesAll, g);
         inZ.backward(zAll, dGatesAll, g);
         embed.backward(rows.inputs(), inX.inputGradient(dGatesAll), g);
@@ -178,6 +199,14 @@ public final class AttentionDecoder extends LayerDecoder {
 
     private double baseline() {
         return params.scalar(BASELINE);
+    }
+
+    /** The grid attention reads: its projection relu(a_i W_g + b_g) [B,L,P], or the grid itself. */
+    private INDArray context(INDArray grids) {
+        if (projectContext == null) return grids;
+        long n = grids.size(0), l = grids.size(1);
+        INDArray p = projectContext.forward(grids.dup('c').reshape(n * l, grids.size(2)));
+        return Transforms.relu(p, false).reshape(n, l, c.contextProjection());
     }
 
     /** Hard attention: half the batches sample cells, half read the expected context (the paper's section 4.1). */
@@ -234,8 +263,8 @@ public final class AttentionDecoder extends LayerDecoder {
     @Override
     public DecodingState start(INDArray vectors, INDArray grids) {
         if (grids == null) throw new IllegalArgumentException("the attention decoder needs feature grids");
-        INDArray g = grids.castTo(DataType.FLOAT), mean = g.mean(1);                      // [N,L,C], [N,C]
-        return new State(attention.project(g), java.util.stream.IntStream.range(0, (int) g.size(0)).toArray(),
+        INDArray g = context(grids.castTo(DataType.FLOAT)), mean = g.mean(1);             // [N,L,C], [N,C]
+        return new State(attention.project(g, false), java.util.stream.IntStream.range(0, (int) g.size(0)).toArray(),
                 initH.forward(mean), initC.forward(mean), null);
     }
 

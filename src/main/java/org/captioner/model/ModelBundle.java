@@ -97,6 +97,7 @@ public final class ModelBundle {
         d.put("grid_channels", c.gridChannels());
         d.put("attention_size", c.attentionSize());
         if (c.type().attends()) d.put("attention_map", c.attentionMap().id());
+        if (c.contextProjection() > 0) d.put("context_projection", c.contextProjection());
         else d.put("layers", c.layers());
         d.put("parameters", decoder.parameterCount());
         ObjectNode e = n.putObject("encoder");
@@ -139,7 +140,7 @@ public final class ModelBundle {
         DecoderConfig c = new DecoderConfig(type, d.path("vocab_size").asInt(), d.path("image_dim").asInt(), d.path("embed_size").asInt(),
                 d.path("image_projection").asInt(), d.path("hidden").asInt(), d.path("dropout").asDouble(), d.path("max_length").asInt(),
                 d.path("grid_cells").asInt(), d.path("grid_channels").asInt(), d.path("attention_size").asInt(),
-                attentionMap(dir, d.path("attention_map").asText("softmax")), d.path("layers").asInt(1));
+                attentionMap(dir, d.path("attention_map").asText("softmax")), d.path("layers").asInt(1), d.path("context_projection").asInt(0));
         Vocabulary vocab = Vocabulary.load(dir.resolve(VOCAB));
         if (vocab.size() != c.vocabSize()) {
             throw new IOException("model " + dir + ": vocabulary has " + vocab.size() + " words but the decoder was built for " + c.vocabSize());

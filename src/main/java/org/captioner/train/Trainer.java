@@ -144,7 +144,7 @@ public final class Trainer {
         } else {
             cfg = DecoderConfig.defaults(o.decoder(), vocab.size(), meta.vectorDim(), meta.gridSide() * meta.gridSide(), meta.gridChannels())
                     .withSizes(o.embedSize(), o.hidden(), o.dropout(), o.maxLength()).withAttentionMap(o.attentionMap())
-                    .withLayers(o.layers());
+                    .withLayers(o.layers()).withContextProjection(o.contextProjection());
         }
         boolean attention = cfg.type().attends();
         TrainingState st;

@@ -59,7 +59,7 @@ class AttentionKernelTest {
         int l = (int) grid.size(1);
         AdditiveAttention att = new AdditiveAttention(p, sparsemax, l, (int) grid.size(2), (int) init.get("W_a").size(1));
         AdditiveAttention.CellChoice pick = hard ? (t, b, pr, off, cells) -> (b + t) % cells : null;
-        AdditiveAttention.Grid g = att.project(grid.castTo(dt));
+        AdditiveAttention.Grid g = att.project(grid.castTo(dt), false);
         AdditiveAttention.Step s1 = att.forward(g, null, h1.castTo(dt), pick, 0, true);
         AdditiveAttention.Step s2 = att.forward(g, null, h2.castTo(dt), pick, 1, true);
         Map<String, INDArray> grads = p.zeroGradients();

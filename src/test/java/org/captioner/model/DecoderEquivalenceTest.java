@@ -40,23 +40,25 @@ class DecoderEquivalenceTest {
         return new CaptionBatch(b.inputs(), b.targets(), b.mask(), b.vectors(), g, b.tokens());
     }
 
-    static CaptionDecoder decoder(DecoderType t, AttentionMap map, int layers) {
-        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8, map).withLayers(layers);
+    /** {@code projection}: the attention decoders' context projection (0 = none). */
+    static CaptionDecoder decoder(DecoderType t, AttentionMap map, int layers, int projection) {
+        DecoderConfig c = new DecoderConfig(t, V, D, 8, 8, 16, 0.5, 10, CELLS, C, 8, map).withLayers(layers).withContextProjection(projection);
         return Decoders.create(c, 1e-2, 7);
     }
 
-    /** Every decoder, the attention one with each attention map, the recurrent ones also stacked. */
+    /** Every decoder, the attention one with each attention map and with a context projection, the recurrent ones also stacked. */
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> decoders() {
         return java.util.stream.Stream.of(
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX, 1),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 1),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 1),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX, 2),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 2),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 3),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SOFTMAX, 1),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX, 1),
-                org.junit.jupiter.params.provider.Arguments.of(DecoderType.HARD_ATTENTION, AttentionMap.SOFTMAX, 1));
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX, 1, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 1, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 1, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.RNN, AttentionMap.SOFTMAX, 2, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.LSTM, AttentionMap.SOFTMAX, 2, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.GRU, AttentionMap.SOFTMAX, 3, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SOFTMAX, 1, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX, 1, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.HARD_ATTENTION, AttentionMap.SOFTMAX, 1, 0),
+                org.junit.jupiter.params.provider.Arguments.of(DecoderType.ATTENTION, AttentionMap.SPARSEMAX, 1, 6));
     }
 
     static float[][] vectors(int n, long seed) {
@@ -68,8 +70,8 @@ class DecoderEquivalenceTest {
 
     @ParameterizedTest
     @MethodSource("decoders")
-    void trainingGraphAndStepwiseDecodingAgree(DecoderType t, AttentionMap map, int layers) {
-        CaptionDecoder dec = decoder(t, map, layers);
+    void trainingGraphAndStepwiseDecodingAgree(DecoderType t, AttentionMap map, int layers, int projection) {
+        CaptionDecoder dec = decoder(t, map, layers, projection);
         float[][] vec = vectors(3, 1);
         List<TrainingSet.Pair> pairs = List.of(new TrainingSet.Pair(0, 0, new int[] {5, 6, 7, 8}),
                 new TrainingSet.Pair(1, 1, new int[] {9, 4}), new TrainingSet.Pair(2, 2, new int[] {10, 11, 4, 5, 6}));
@@ -92,8 +94,8 @@ class DecoderEquivalenceTest {
 
     @ParameterizedTest
     @MethodSource("decoders")
-    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t, AttentionMap map, int layers) {
-        CaptionDecoder dec = decoder(t, map, layers);
+    void learnsToCaptionDistinctImagesAndBeamSearchFindsIt(DecoderType t, AttentionMap map, int layers, int projection) {
+        CaptionDecoder dec = decoder(t, map, layers, projection);
         float[][] vec = vectors(2, 3);
         List<TrainingSet.Pair> pairs = new ArrayList<>();
         for (int rep = 0; rep < 8; rep++) {

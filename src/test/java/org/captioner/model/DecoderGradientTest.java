@@ -42,6 +42,22 @@ class DecoderGradientTest {
         check(d, b, w, r);
     }
 
+    /** The grid projected before attention (--context-projection): W_g's gradient through the context, scores and h_0. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @EnumSource(AttentionMap.class)
+    void projectedContext(AttentionMap map) {
+        NativeSetup.init();
+        DecoderConfig c = new DecoderConfig(DecoderType.ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5, map).withContextProjection(4);
+        AttentionDecoder d = AttentionDecoder.create(c, 1e-3, 0.7, 3, DataType.DOUBLE);
+        d.parameters().get("b_g").addi(0.5);                                         // most ReLUs open
+        Random r = new Random(6);
+        check(d, batch(r), null, r);
+        DecoderConfig hard = new DecoderConfig(DecoderType.HARD_ATTENTION, 9, 5, 4, 4, 6, 0.0, 10, 4, 3, 5, map).withContextProjection(4);
+        AttentionDecoder dh = AttentionDecoder.create(hard, 1e-3, 0.0, 3, DataType.DOUBLE);
+        dh.parameters().get("b_g").addi(0.5);
+        check(dh, batch(r), null, r, new HardAttention.Choice(HardAttention.Mode.SAMPLE, new int[][] {{2, 0}, {1, 3}, {3, 3}}, new double[] {-1.5, 0.8}));
+    }
+
     /**
      * Hard attention's training gradient with the draws held fixed: the log-likelihood through the chosen cells, the
      * REINFORCE surrogate (advantage held constant) and the entropy term; and with the expected context.
