@@ -196,6 +196,7 @@ public final class Captioner implements AutoCloseable {
         private boolean sample;
         private double temperature = 1.0;
         private Double lengthAlpha;                    // null: the model's recommended value
+        private boolean blockTrigrams;
         private long seed = 42;
         private Path weights;
         private int batchSize = Integer.parseInt(DecodeOptions.DEFAULT_BATCH), batchWaitMs = 10, queueCapacity = 256;
@@ -212,6 +213,12 @@ public final class Captioner implements AutoCloseable {
 
         public Builder lengthAlpha(double a) {
             this.lengthAlpha = a;
+            return this;
+        }
+
+        /** Beam search never repeats a word trigram within a caption. */
+        public Builder blockTrigrams(boolean block) {
+            this.blockTrigrams = block;
             return this;
         }
 
@@ -265,7 +272,7 @@ public final class Captioner implements AutoCloseable {
         public Captioner build(Path modelDir) throws IOException {
             DecodeOptions.check(beam, nbest, sample, temperature, topK, lengthAlpha);
             CaptionPipeline p = CaptionPipeline.load(modelDir, weights);
-            DecodeOptions o = p.options(beam, nbest, lengthAlpha, sample, temperature, topK, seed);
+            DecodeOptions o = p.options(beam, nbest, lengthAlpha, sample, temperature, topK, seed).withBlockTrigrams(blockTrigrams);
             if (maxLength > 0) o = o.withMaxLength(maxLength);
             return new Captioner(p, o, batchSize, batchWaitMs, queueCapacity);
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.captioner.cli.Main;
 import org.captioner.testing.SharedData;
 import org.captioner.testing.TinyModels;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -23,8 +22,10 @@ class ApiMatchesCliTest {
     @TempDir
     Path dir;
 
-    @Test
-    void captionStreamRecordsAreTheCliJsonlLines() throws Exception {
+    /** With and without trigram blocking (a search option both take, each its own way). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void captionStreamRecordsAreTheCliJsonlLines(boolean blockTrigrams) throws Exception {
         Path weights = SharedData.squeezenetWeights();
         Path model = TinyModels.squeezenetAttention(dir, "api test fixture");
         Path in = Files.createDirectories(dir.resolve("in"));
@@ -33,11 +34,13 @@ class ApiMatchesCliTest {
         }
         Files.writeString(in.resolve("zz-broken.jpg"), "not an image");
         Path out = dir.resolve("cli.jsonl");
-        assertEquals(Main.EXIT_PARTIAL, Main.commandLine().execute("caption", in.toString(), "--model", model.toString(), "--weights",
+        List<String> args = new ArrayList<>(List.of("caption", in.toString(), "--model", model.toString(), "--weights",
                 weights.toString(), "--nbest", "2", "--attention", "--no-progress", "--out", out.toString()));
+        if (blockTrigrams) args.add("--block-trigrams");
+        assertEquals(Main.EXIT_PARTIAL, Main.commandLine().execute(args.toArray(String[]::new)));
         List<String> api = new ArrayList<>();
         ObjectMapper json = new ObjectMapper();
-        try (Captioner c = Captioner.builder().nbest(2).weights(weights).build(model)) {
+        try (Captioner c = Captioner.builder().nbest(2).blockTrigrams(blockTrigrams).weights(weights).build(model)) {
             List<ImageInput> inputs = new ArrayList<>();
             try (var s = Files.list(in)) {
                 for (Path p : s.sorted().toList()) inputs.add(ImageInput.of(p.getFileName().toString(), Files.readAllBytes(p)));

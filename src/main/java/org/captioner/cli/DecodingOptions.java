@@ -36,6 +36,6 @@ public final class DecodingOptions {
 
     /** The options for a model (its maximum length and, unless given, its recommended length normalisation). */
     public DecodeOptions resolve(CaptionPipeline p) {
-        return p.options(search.beam, nbest, search.lengthAlpha, sample, temperature, topK, seed);
+        return p.options(search.beam, nbest, search.lengthAlpha, sample, temperature, topK, seed).withBlockTrigrams(search.blockTrigrams);
     }
 }

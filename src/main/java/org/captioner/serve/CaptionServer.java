@@ -389,7 +389,8 @@ public final class CaptionServer implements AutoCloseable {
             throw new ApiError(400, "bad_option", e.getMessage());
         }
         if (sample && nbest > 1) throw new ApiError(400, "bad_option", "nbest needs beam search, not sampling");   // one sample per answer
-        DecodeOptions opts = new DecodeOptions(sample ? 1 : beam, nbest, d.lengthAlpha(), sample, temperature, d.topK(), d.maxLength(), d.allowUnk(), seed);
+        DecodeOptions opts = new DecodeOptions(sample ? 1 : beam, nbest, d.lengthAlpha(), sample, temperature, d.topK(), d.maxLength(), d.allowUnk(),
+                seed, d.blockTrigrams());
         return new Request(opts, attention && attentionModel);
     }
 

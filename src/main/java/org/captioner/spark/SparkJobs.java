@@ -154,7 +154,7 @@ public final class SparkJobs implements Runnable {
             ModelBundle bundle = ModelBundle.load(modelDir);
             Path weights = weights(EncoderType.parse(bundle.encoder()), model.weights, bundle.encoderWeightsSha256(), modelDir);
             var options = bundle.decodeOptions(decoding.search.beam, decoding.nbest, decoding.search.lengthAlpha, decoding.sample,
-                    decoding.temperature, decoding.topK, decoding.seed);
+                    decoding.temperature, decoding.topK, decoding.seed).withBlockTrigrams(decoding.search.blockTrigrams);
             SparkSession spark = common.session("captioner caption");
             try {
                 String archive = shipModel(spark, modelDir);
