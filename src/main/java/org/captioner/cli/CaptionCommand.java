@@ -149,19 +149,23 @@ public final class CaptionCommand implements Callable<Integer> {
                         + ". Every image written before is kept there; run the same command with --resume once the problem is fixed.");
                 return Main.EXIT_FATAL;
             }
-            // the output in its format, from the progress file, in input order; temp file renamed over --out at the end
-            Map<String, CaptionRecord> rows = CaptionJournal.read(journalFile);
-            Map<String, CaptionRecord> ordered = new LinkedHashMap<>();
-            for (ImageInput i : all) if (rows.containsKey(i.name())) ordered.put(i.name(), rows.get(i.name()));
-            ordered.putAll(rows);
-            try {
+            // the output in its format, from the progress file row by row, in input order (rows of images not in this
+            // run's inputs, from a resumed earlier one, after them); temp file renamed over --out at the end
+            Map<String, long[]> index = CaptionJournal.index(journalFile);
+            List<long[]> order = new ArrayList<>(index.size());
+            for (ImageInput i : all) {
+                long[] at = index.remove(i.name());
+                if (at != null) order.add(at);
+            }
+            order.addAll(index.values());
+            try (java.nio.channels.FileChannel rows = java.nio.channels.FileChannel.open(journalFile)) {
                 AtomicFiles.write(out, os -> {
                     Writer w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
                     Output o = new Output(w, format);
-                    for (CaptionRecord r : ordered.values()) o.write(r);
+                    for (long[] at : order) o.write(CaptionJournal.row(rows, at));
                     o.finish();
                     w.flush();
-                    FaultPoint.at("caption.before-rename", ordered.size());
+                    FaultPoint.at("caption.before-rename", order.size());
                 });
             } catch (IOException e) {
                 err().println("error: cannot write " + out + ": " + e.getMessage() + ". The captions are kept in " + journalFile

@@ -114,6 +114,41 @@ final class CaptionJournal implements Closeable {
         return rows;
     }
 
+    /**
+     * Where each image's row is in a progress file: its byte offset and length, in the order the rows were written (a
+     * later row for the same image replaces an earlier one). The final output is rendered from the file row by row
+     * through this index, so a run's memory does not grow with its rows (attention maps are most of a row).
+     */
+    static Map<String, long[]> index(Path file) throws IOException {
+        Map<String, long[]> idx = new LinkedHashMap<>();
+        try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            long pos = 0, start = 0;
+            for (int c; (c = in.read()) >= 0; ) {
+                pos++;
+                if (c != '\n') {
+                    line.write(c);
+                    continue;
+                }
+                if (line.size() > 0) {
+                    String image = JSON.readTree(line.toByteArray()).path("image").asText();
+                    idx.remove(image);
+                    idx.put(image, new long[] {start, line.size()});
+                }
+                line.reset();
+                start = pos;
+            }
+        }
+        return idx;
+    }
+
+    /** The row at an {@link #index} entry. */
+    static CaptionRecord row(FileChannel ch, long[] at) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(at[1]));
+        while (b.hasRemaining()) if (ch.read(b, at[0] + b.position()) < 0) throw new IOException("progress file shorter than its index");
+        return CaptionRecord.fromJson(JSON.readTree(b.array()));
+    }
+
     /** The captioned rows of a finished JSONL output (from an earlier run), to continue it with --resume. */
     static Map<String, CaptionRecord> readJsonlOutput(Path out) throws IOException {
         Map<String, CaptionRecord> rows = new LinkedHashMap<>();
