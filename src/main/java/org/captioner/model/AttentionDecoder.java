@@ -2,6 +2,7 @@ package org.captioner.model;
 
 import org.captioner.layers.AdditiveAttention;
 import org.captioner.layers.Embedding;
+import org.captioner.layers.GridProjection;
 import org.captioner.layers.Linear;
 import org.captioner.layers.LstmCell;
 import org.captioner.layers.Parameters;
@@ -56,7 +57,8 @@ public final class AttentionDecoder extends LayerDecoder {
     private final Random cellRng;
     private final boolean hard;
     private final Embedding embed;
-    private final Linear inX, inZ, gate, initH, initC, out, projectContext;
+    private final Linear inX, inZ, gate, initH, initC, out;
+    private final GridProjection projectContext;
     private final LstmCell lstm;
     private final AdditiveAttention attention;
 
@@ -72,7 +74,7 @@ public final class AttentionDecoder extends LayerDecoder {
         initH = new Linear(params, "W_h0", "b_h0");
         initC = new Linear(params, "W_c0", "b_c0");
         out = new Linear(params, "W_out", "b_out");
-        projectContext = c.contextProjection() > 0 ? new Linear(params, "W_g", "b_g") : null;
+        projectContext = c.contextProjection() > 0 ? new GridProjection(params, "W_g", "b_g", c.contextProjection()) : null;
         lstm = new LstmCell(params, "W_h", "b", c.hidden());
         attention = new AdditiveAttention(params, c.attentionMap() == AttentionMap.SPARSEMAX, c.gridCells(), c.contextChannels(), c.attentionSize());
     }
@@ -129,7 +131,8 @@ public final class AttentionDecoder extends LayerDecoder {
         AdditiveAttention.CellChoice pick = HardAttention.cells(mode, choice, cellRng);
         DataType dt = params.get("E").dataType();
         int n = rows.n(), steps = rows.steps(), l = c.gridCells(), h = c.hidden();
-        INDArray raw = batch.grids().castTo(dt), grids = context(raw), mean = grids.mean(1);  // [B,L,C], [B,C]
+        INDArray raw = batch.grids().castTo(dt), grids = projectContext == null ? raw : projectContext.forward(raw); // [B,L,C]
+        INDArray mean = grids.mean(1);                                                      // [B,C]
         AdditiveAttention.Grid grid = attention.project(grids, grads && projectContext != null);
         INDArray x = embed.forward(rows.inputs());                                          // [T*B,E]
         INDArray gx = inX.forward(x);                                                       // [T*B,4H]  x_t W_x, all steps
@@ -158,7 +161,7 @@ public final class AttentionDecoder extends LayerDecoder {
         for (int r = 0; r < n * steps; r++) logLik[r % n] += ce.logProbability()[r];
         double meanLogLik = java.util.Arrays.stream(logLik).average().orElse(0);
         HardAttention.Terms ht = mode == HardAttention.Mode.SAMPLE || mode == HardAttention.Mode.EXPECTED
-                ? HardAttention.terms(reads, rows, logLik, choice, baseline(), c.gridCells()) : null;
+                ? HardAttention.terms(reads, rows, logLik, choice, params.scalar(BASELINE), c.gridCells()) : null;
         double penalty = reg + (ht == null ? 0 : ht.loss());
         if (!grads) return new Pass(ce.loss(), penalty, null, ce.probabilities(), meanLogLik);
 
@@ -183,11 +186,9 @@ public final class AttentionDecoder extends LayerDecoder {
         }
         INDArray dGrid = attention.finish(grid, g);                                          // [B*L,P] or null
         if (projectContext != null) {
-            // the mean's share of each cell's gradient, then back through the ReLU and W_g
             INDArray dMean = initH.inputGradient(dNext[0]).addi(initC.inputGradient(dNext[1])).divi(l);   // [B,P]
-            dGrid.reshape(n, (long) l * c.contextProjection()).addi(Nd4j.tile(dMean, 1, l));
-            dGrid.muli(grids.reshape((long) n * l, c.contextProjection()).gt(0).castTo(dt));
-            projectContext.backward(raw.dup('c').reshape((long) n * l, c.gridChannels()), dGrid, g);
+            dGrid.reshape(n, (long) l * c.contextProjection()).addi(Nd4j.tile(dMean, 1, l));   // the mean's share per cell
+            projectContext.backward(raw, grids, dGrid, g);
         }
         inX.backward(x, dGatesAll, g);
         inZ.backward(zAll, dGatesAll, g);
@@ -195,18 +196,6 @@ public final class AttentionDecoder extends LayerDecoder {
         initH.backward(mean, dNext[0], g);
         initC.backward(mean, dNext[1], g);
         return new Pass(ce.loss(), penalty, g, null, meanLogLik);
-    }
-
-    private double baseline() {
-        return params.scalar(BASELINE);
-    }
-
-    /** The grid attention reads: its projection relu(a_i W_g + b_g) [B,L,P], or the grid itself. */
-    private INDArray context(INDArray grids) {
-        if (projectContext == null) return grids;
-        long n = grids.size(0), l = grids.size(1);
-        INDArray p = projectContext.forward(grids.dup('c').reshape(n * l, grids.size(2)));
-        return Transforms.relu(p, false).reshape(n, l, c.contextProjection());
     }
 
     /** Hard attention: half the batches sample cells, half read the expected context (the paper's section 4.1). */
@@ -219,7 +208,7 @@ public final class AttentionDecoder extends LayerDecoder {
             if (mode == HardAttention.Mode.SAMPLE) {
                 // b_k = 0.9 b_{k-1} + 0.1 log p(y|s_k,a), as arctic-captions (mean over the batch's captions)
                 double decay = HardAttention.BASELINE_DECAY;
-                params.setScalar(BASELINE, decay * baseline() + (1 - decay) * p.logLikelihood());
+                params.setScalar(BASELINE, decay * params.scalar(BASELINE) + (1 - decay) * p.logLikelihood());
             }
             return update(p);
         });
@@ -263,7 +252,9 @@ public final class AttentionDecoder extends LayerDecoder {
     @Override
     public DecodingState start(INDArray vectors, INDArray grids) {
         if (grids == null) throw new IllegalArgumentException("the attention decoder needs feature grids");
-        INDArray g = context(grids.castTo(DataType.FLOAT)), mean = g.mean(1);             // [N,L,C], [N,C]
+        INDArray g = grids.castTo(DataType.FLOAT);
+        if (projectContext != null) g = projectContext.forward(g);                           // [N,L,C]
+        INDArray mean = g.mean(1);                                                          // [N,C]
         return new State(attention.project(g, false), java.util.stream.IntStream.range(0, (int) g.size(0)).toArray(),
                 initH.forward(mean), initC.forward(mean), null);
     }

@@ -61,6 +61,20 @@ class LayerGradientTest {
     }
 
     @Test
+    void gridProjection() {
+        Parameters p = params(shapes("grid", new long[] {2, 3, 4}, "W", new long[] {4, 5}, "b", new long[] {1, 5}), 7);
+        p.get("b").addi(0.3);                                                         // most ReLUs open, some closed
+        GridProjection proj = new GridProjection(p, "W", "b", 5);
+        INDArray r = Nd4j.rand(D, 2, 3, 5), out = proj.forward(p.get("grid"));
+        assertTrue(out.eq(0).castTo(DataType.INT32).sumNumber().intValue() > 0, "some ReLUs closed: the check covers them");
+        Map<String, INDArray> g = p.zeroGradients();
+        INDArray dOut = r.dup('c').reshape(6, 5);
+        proj.backward(p.get("grid"), out, dOut, g);
+        g.get("grid").addi(dOut.mmul(p.get("W").transpose()).reshape(2, 3, 4));      // the ReLU-masked gradient, back through W
+        FiniteDifferences.check(p.all(), g, () -> dot(proj.forward(p.get("grid")), r), 8, new Random(7));
+    }
+
+    @Test
     void embeddingAddsRepeatedWords() {
         Parameters p = params(shapes("E", new long[] {6, 3}), 2);
         Embedding emb = new Embedding(p, "E");
