@@ -64,9 +64,7 @@ final class HardAttention {
         int n = rows.n();
         double[] adv = new double[n];
         for (int b = 0; b < n; b++) adv[b] = choice.advantage() != null ? choice.advantage()[b] : logLik[b] - baseline;
-        int tokens = 0;
-        for (float m : rows.mask()) if (m != 0) tokens++;
-        double perToken = 1.0 / tokens, loss = 0;
+        double perToken = 1.0 / rows.tokens(), loss = 0;
         double[][] dW = new double[rows.steps()][];
         for (int t = 0; t < rows.steps(); t++) {
             double[] p = reads[t].weights().dup('c').data().asDouble();                     // in the pass's precision

@@ -40,9 +40,9 @@ abstract class LayerDecoder implements CaptionDecoder {
 
     /**
      * A batch in time-major rows: input and target ids, the mask (0 on padding) and each row's loss weight: 1/tokens
-     * (the mean per target token) or, with per-step weights (caption-major, as {@link #fitWeighted} takes them), those.
+     * (the mean per target token; {@code tokens} is the batch's target-token count) or, with per-step weights (caption-major, as {@link #fitWeighted} takes them), those.
      */
-    record Rows(int n, int steps, int[] inputs, int[] targets, float[] mask, double[] weights) {
+    record Rows(int n, int steps, int[] inputs, int[] targets, float[] mask, double[] weights, long tokens) {
         static Rows of(CaptionBatch b, float[] weights) {
             int n = b.size(), steps = (int) b.inputs().size(2), rows = n * steps;
             float[] in = b.inputs().dup('c').data().asFloat(), tgt = b.targets().dup('c').data().asFloat(), m = b.mask().dup('c').data().asFloat();
@@ -58,7 +58,7 @@ abstract class LayerDecoder implements CaptionDecoder {
                     if (mask[r] != 0) w[r] = weights == null ? 1.0 / b.tokens() : weights[k];
                 }
             }
-            return new Rows(n, steps, ids, targets, mask, w);
+            return new Rows(n, steps, ids, targets, mask, w, b.tokens());
         }
 
         /** Step t of every caption: rows t*B .. t*B+B-1 of a time-major [T*B, k] matrix (a view). */
